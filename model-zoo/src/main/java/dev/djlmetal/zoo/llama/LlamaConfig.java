@@ -98,7 +98,8 @@ public final class LlamaConfig {
                             + numKeyValueHeads);
         }
         if (headDim <= 0 || headDim % 2 != 0) {
-            throw new IllegalArgumentException("head_dim must be positive and even, got " + headDim);
+            throw new IllegalArgumentException(
+                    "head_dim must be positive and even, got " + headDim);
         }
         if (!(rmsNormEps > 0)) {
             throw new IllegalArgumentException("rms_norm_eps must be positive, got " + rmsNormEps);

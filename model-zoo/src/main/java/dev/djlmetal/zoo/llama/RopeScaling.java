@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The rotary position embedding settings of a Llama-family model: the base {@code rope_theta} and the
- * optional frequency scaling ({@code rope_scaling} in transformers 4, {@code rope_parameters} in
- * transformers 5).
+ * The rotary position embedding settings of a Llama-family model: the base {@code rope_theta}
+ * and the optional frequency scaling ({@code rope_scaling} in transformers 4,
+ * {@code rope_parameters} in transformers 5).
  *
  * <p>Supported scaling types are {@code default} (no scaling), {@code linear} (positions divided by
  * {@code factor}) and {@code llama3} (Llama 3.1 frequency-dependent scaling). All of them keep the

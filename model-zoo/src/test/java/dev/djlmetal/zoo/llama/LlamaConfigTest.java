@@ -91,7 +91,9 @@ class LlamaConfigTest {
     @Test
     void unsupportedModelTypeNamesItAndTheSupportedOnes() {
         IllegalArgumentException e =
-                assertThrows(IllegalArgumentException.class, () -> parse("\"model_type\": \"gpt2\""));
+                assertThrows(
+                        IllegalArgumentException.class,
+                        () -> parse("\"model_type\": \"gpt2\""));
         assertTrue(e.getMessage().contains("gpt2"), e.getMessage());
         assertTrue(e.getMessage().contains("[llama, mistral, qwen2]"), e.getMessage());
     }
@@ -102,7 +104,9 @@ class LlamaConfigTest {
         assertMessage(
                 "yarn",
                 "\"model_type\": \"llama\", \"rope_scaling\": {\"type\": \"yarn\", \"factor\": 2}");
-        assertMessage("num_key_value_heads 3", "\"model_type\": \"llama\", \"num_key_value_heads\": 3");
+        assertMessage(
+                "num_key_value_heads 3",
+                "\"model_type\": \"llama\", \"num_key_value_heads\": 3");
         assertMessage(
                 "intermediate_size",
                 "\"model_type\": \"llama\", \"intermediate_size\": null");

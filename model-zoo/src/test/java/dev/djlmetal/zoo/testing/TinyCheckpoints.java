@@ -52,7 +52,8 @@ public final class TinyCheckpoints {
                                 + " \"rope_parameters\": {\"rope_theta\": 1000000.0,"
                                 + " \"rope_type\": \"default\"}, \"hidden_act\": \"silu\","
                                 + " \"tie_word_embeddings\": false, \"use_sliding_window\": false,"
-                                + " \"bos_token_id\": 1, \"eos_token_id\": 2, \"dtype\": \"float32\"}")
+                                + " \"bos_token_id\": 1, \"eos_token_id\": 2,"
+                                + " \"dtype\": \"float32\"}")
                 .getAsJsonObject();
     }
 
