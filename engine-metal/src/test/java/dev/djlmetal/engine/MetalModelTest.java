@@ -11,6 +11,7 @@ import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
 import ai.djl.nn.LambdaBlock;
+import ai.djl.repository.zoo.Criteria;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.quant.MetalConfig;
 import java.io.FileNotFoundException;
@@ -94,6 +95,20 @@ class MetalModelTest {
             assertEquals(
                     "Unsupported dequantize=yes; allowed values: [true, false]", e.getMessage());
         }
+    }
+
+    @Test
+    void criteriaOptionsReachTheModel() {
+        Criteria<NDList, NDList> criteria =
+                Criteria.builder()
+                        .setTypes(NDList.class, NDList.class)
+                        .optModelPath(dir)
+                        .optEngine("Metal")
+                        .optOption("bits", "7")
+                        .build();
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, criteria::loadModel);
+        assertEquals("Unsupported bits=7; allowed values: [2, 3, 4, 5, 6, 8]", e.getMessage());
     }
 
     @Test
