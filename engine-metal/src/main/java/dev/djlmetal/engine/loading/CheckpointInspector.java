@@ -19,7 +19,7 @@ import java.util.TreeSet;
  */
 public final class CheckpointInspector {
 
-    private static final List<String> FLOAT_TYPES = Arrays.asList("F32", "F16", "BF16", "F64");
+    private static final List<String> FLOAT_TYPES = Arrays.asList("F32", "F16", "BF16");
     private static final String SCALES = ".scales";
 
     private CheckpointInspector() {}

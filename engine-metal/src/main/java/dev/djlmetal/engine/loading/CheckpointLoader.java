@@ -3,12 +3,21 @@ package dev.djlmetal.engine.loading;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
+import com.google.gson.JsonParser;
 import dev.djlmetal.engine.spi.Architectures;
 import dev.djlmetal.engine.spi.ModelArchitecture;
 import dev.djlmetal.quant.MetalConfig;
 import dev.djlmetal.quant.QuantSpec;
 import dev.djlmetal.quant.QuantizedTensor;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -32,7 +41,55 @@ public final class CheckpointLoader {
 
     private static final Logger logger = LoggerFactory.getLogger(CheckpointLoader.class);
 
+    /** The name of the model configuration file in a checkpoint directory. */
+    public static final String CONFIG_FILE = "config.json";
+
     private CheckpointLoader() {}
+
+    /**
+     * Loads the checkpoint of a directory: {@code config.json} and the safetensors files
+     * ({@code model.safetensors}, or shards listed by {@code model.safetensors.index.json}).
+     *
+     * @param dir the checkpoint directory
+     * @param options the model options (Criteria {@code optOption}), may be null
+     * @param manager the manager that will own the parameters
+     * @return the loaded model
+     * @throws IOException when a file cannot be read
+     * @throws IllegalArgumentException naming the option, file or tensor when the options are
+     *     unknown or the checkpoint is inconsistent
+     */
+    public static LoadedCheckpoint load(Path dir, Map<String, ?> options, NDManager manager)
+            throws IOException {
+        LoaderOptions.check(options);
+        JsonObject config = readConfig(dir);
+        try (SafetensorsTensors tensors = SafetensorsTensors.open(dir)) {
+            return load(config, tensors, options, manager);
+        }
+    }
+
+    /**
+     * Reads the {@code config.json} of a checkpoint directory.
+     *
+     * @param dir the checkpoint directory
+     * @return the parsed JSON object
+     * @throws IOException when the file is missing or unreadable
+     * @throws IllegalArgumentException naming the file when it is not a JSON object
+     */
+    public static JsonObject readConfig(Path dir) throws IOException {
+        Path file = dir.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new FileNotFoundException("No " + CONFIG_FILE + " in " + dir);
+        }
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            JsonElement json = JsonParser.parseReader(reader);
+            if (!json.isJsonObject()) {
+                throw new IllegalArgumentException(file + " is not a JSON object");
+            }
+            return json.getAsJsonObject();
+        } catch (JsonParseException e) {
+            throw new IllegalArgumentException(file + " is not valid JSON: " + e.getMessage(), e);
+        }
+    }
 
     /**
      * Loads a checkpoint.

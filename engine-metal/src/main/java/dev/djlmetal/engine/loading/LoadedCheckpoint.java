@@ -1,6 +1,7 @@
 package dev.djlmetal.engine.loading;
 
 import ai.djl.nn.Block;
+import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.engine.spi.ModelArchitecture;
 import dev.djlmetal.quant.MetalConfig;
 
@@ -12,6 +13,8 @@ public final class LoadedCheckpoint {
     private final MetalConfig quantization;
     private final int quantizedModules;
     private final String summary;
+    private BackendKind backendKind;
+    private Object report;
 
     LoadedCheckpoint(
             ModelArchitecture architecture,
@@ -24,6 +27,30 @@ public final class LoadedCheckpoint {
         this.quantization = quantization;
         this.quantizedModules = quantizedModules;
         this.summary = summary;
+    }
+
+    LoadedCheckpoint withBackend(BackendKind backendKind, Object report) {
+        this.backendKind = backendKind;
+        this.report = report;
+        return this;
+    }
+
+    /**
+     * Returns the backend the quantized modules run on.
+     *
+     * @return the backend kind, or null when nothing runs quantized
+     */
+    public BackendKind getBackendKind() {
+        return backendKind;
+    }
+
+    /**
+     * Returns the quantizer's report of what was converted and what stayed float.
+     *
+     * @return the report, or null when nothing runs quantized
+     */
+    public Object getReport() {
+        return report;
     }
 
     /**

@@ -3,7 +3,13 @@ package dev.djlmetal.zoo.testing;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonObject;
 import dev.djlmetal.engine.loading.CheckpointTensors;
+import dev.djlmetal.io.SafetensorsDType;
+import dev.djlmetal.io.SafetensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -67,6 +73,30 @@ public final class InMemoryTensors implements CheckpointTensors {
      */
     public Object raw(String name) {
         return data.get(name);
+    }
+
+    /**
+     * Writes the tensors as a safetensors checkpoint with a config.json.
+     *
+     * @param dir the directory (created when absent)
+     * @param config the config.json content
+     * @param floatType how float tensors are stored: F32, F16 or BF16
+     * @param maxShardBytes the largest shard, {@code Long.MAX_VALUE} for one file
+     * @throws IOException when writing fails
+     */
+    public void writeTo(Path dir, JsonObject config, SafetensorsDType floatType, long maxShardBytes)
+            throws IOException {
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("config.json"), config.toString());
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            SafetensorsWriter writer = new SafetensorsWriter();
+            for (String name : data.keySet()) {
+                NDArray array = load(manager, name);
+                boolean packed = "U32".equals(dtypes.get(name));
+                writer.add(name, array, packed ? SafetensorsDType.U32 : floatType);
+            }
+            writer.writeSharded(dir, maxShardBytes);
+        }
     }
 
     /** {@inheritDoc} */
