@@ -14,7 +14,7 @@ import java.util.Set;
  */
 public final class LoaderOptions {
 
-    /** The option forcing a checkpoint format check ({@code float}, {@code mlx}, {@code transformers}). */
+    /** The option naming the expected format: {@code float}, {@code mlx} or {@code transformers}. */
     public static final String FORMAT = "format";
 
     /** The text-generation settings, read by the translators. */
