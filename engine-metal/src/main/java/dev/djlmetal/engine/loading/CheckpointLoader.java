@@ -170,7 +170,7 @@ public final class CheckpointLoader {
         if (format == CheckpointFormat.FLOAT) {
             if (!onTheFly) {
                 return new LoadedCheckpoint(
-                        architecture, format, null, 0, "Loaded float " + what);
+                        architecture, format, null, 0, "Loaded " + what + " in float");
             }
             return QuantizedModules.quantizeOnTheFly(architecture, format, requested, what);
         }
