@@ -5,13 +5,14 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+
 import java.util.Map;
 
 /**
- * {@code libobjc} as seen from Java. {@code objc_msgSend} is bound once per call shape used by the device layer,
- * each with its exact C prototype: on arm64 variadic arguments travel on the stack, so calling {@code
- * objc_msgSend} as a variadic function would pass garbage. Every method whose name starts with {@code msgSend}
- * maps to the {@code objc_msgSend} symbol.
+ * {@code libobjc} as seen from Java. {@code objc_msgSend} is bound once per call shape used by the
+ * device layer, each with its exact C prototype: on arm64 variadic arguments travel on the stack,
+ * so calling {@code objc_msgSend} as a variadic function would pass garbage. Every method whose
+ * name starts with {@code msgSend} maps to the {@code objc_msgSend} symbol.
  *
  * <p>Argument names follow Objective-C: {@code self} is the receiver, {@code cmd} the selector.
  */
@@ -138,7 +139,8 @@ interface ObjcRuntime extends Library {
     long msgSendLong(Pointer self, Pointer cmd);
 
     /**
-     * {@code void (id, SEL)}: {@code endEncoding}, {@code commit}, {@code waitUntilCompleted}, {@code release}.
+     * {@code void (id, SEL)}: {@code endEncoding}, {@code commit}, {@code waitUntilCompleted},
+     * {@code release}.
      *
      * @param self the receiver
      * @param cmd the selector
@@ -166,7 +168,8 @@ interface ObjcRuntime extends Library {
     void msgSendVoid(Pointer self, Pointer cmd, Pointer arg, long arg1, long arg2);
 
     /**
-     * {@code void (id, SEL, const void *, NSUInteger, NSUInteger)}: {@code setBytes:length:atIndex:}.
+     * {@code void (id, SEL, const void *, NSUInteger, NSUInteger)}: {@code
+     * setBytes:length:atIndex:}.
      *
      * @param self the receiver
      * @param cmd the selector
@@ -177,8 +180,8 @@ interface ObjcRuntime extends Library {
     void msgSendVoid(Pointer self, Pointer cmd, byte[] bytes, long arg1, long arg2);
 
     /**
-     * {@code void (id, SEL, MTLSize, MTLSize)}: {@code dispatchThreadgroups:threadsPerThreadgroup:}, both
-     * structs by value.
+     * {@code void (id, SEL, MTLSize, MTLSize)}: {@code
+     * dispatchThreadgroups:threadsPerThreadgroup:}, both structs by value.
      *
      * @param self the receiver
      * @param cmd the selector
