@@ -103,7 +103,7 @@ public final class AffineQmmKernels {
             default:
                 throw new IllegalArgumentException(
                         "The Metal affine_qmm_t kernels take FLOAT32 or FLOAT16 activations, got "
-                                + activations);
+                                + activations.name());
         }
     }
 

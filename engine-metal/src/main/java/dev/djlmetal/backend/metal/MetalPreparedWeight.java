@@ -106,7 +106,7 @@ final class MetalPreparedWeight implements PreparedWeight {
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT16) {
             throw new IllegalArgumentException(
                     "Metal affine_qmm_t activations must be FLOAT32 or FLOAT16, got "
-                            + dataType
+                            + dataType.name()
                             + " for weight "
                             + describe());
         }

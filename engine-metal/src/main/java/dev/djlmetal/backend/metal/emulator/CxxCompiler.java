@@ -116,7 +116,7 @@ public final class CxxCompiler {
     public List<String> sharedLibraryFlags() {
         return List.of(
                 "-std=c++20",
-                "-O2",
+                "-O1",
                 "-DDJLM_EMULATOR",
                 "-Wno-attributes",
                 "-fPIC",
