@@ -96,6 +96,10 @@ class SafetensorsCheckpointTest {
                     model.resolve("model-00002-of-00003.safetensors"),
                     checkpoint.fileOf("layer3.weight").path());
         }
+        try (SafetensorsCheckpoint viaIndex = SafetensorsCheckpoint.open(written.get(3))) {
+            assertEquals(3, viaIndex.files().size());
+            assertEquals(300f, viaIndex.toFloatArray("layer3.weight")[0]);
+        }
     }
 
     @Test
