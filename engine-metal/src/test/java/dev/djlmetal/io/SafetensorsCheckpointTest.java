@@ -105,6 +105,7 @@ class SafetensorsCheckpointTest {
     @Test
     void singleShardWritesModelSafetensors() throws IOException {
         Path model = dir.resolve("single");
+        fiveTensors().writeSharded(model, 100);
         List<Path> written = fiveTensors().writeSharded(model, 1 << 20);
         assertEquals(List.of(model.resolve(SafetensorsCheckpoint.SINGLE_FILE)), written);
         assertFalse(Files.exists(model.resolve(SafetensorsCheckpoint.INDEX_FILE)));
