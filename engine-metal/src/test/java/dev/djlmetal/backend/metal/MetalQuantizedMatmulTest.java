@@ -16,6 +16,7 @@ import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.metal.emulator.CxxCompiler;
 import dev.djlmetal.backend.metal.emulator.EmulatedMetalDevice;
 import dev.djlmetal.quant.QuantizedTensor;
+import dev.djlmetal.quant.ReferenceQuantizer;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -59,7 +60,7 @@ class MetalQuantizedMatmulTest {
         for (int i = 0; i < w.length; i++) {
             w[i] = (float) random.nextGaussian();
         }
-        return TestQuantizer.quantize(w, n, k, 4, 32).toTensor(scope, scales);
+        return ReferenceQuantizer.quantize(w, n, k, 4, 32).toTensor(scope, scales);
     }
 
     @Test
