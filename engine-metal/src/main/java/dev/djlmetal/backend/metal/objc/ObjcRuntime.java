@@ -18,6 +18,9 @@ import java.util.Map;
  */
 interface ObjcRuntime extends Library {
 
+    /** The runtime library's path on macOS (served from the dyld shared cache). */
+    String LIBRARY_PATH = "/usr/lib/libobjc.A.dylib";
+
     /** The runtime, loaded on first use (macOS only). */
     ObjcRuntime INSTANCE = load();
 
@@ -26,7 +29,7 @@ interface ObjcRuntime extends Library {
                 (library, method) ->
                         method.getName().startsWith("msgSend") ? "objc_msgSend" : method.getName();
         return Native.load(
-                "objc",
+                LIBRARY_PATH,
                 ObjcRuntime.class,
                 Map.of(
                         Library.OPTION_FUNCTION_MAPPER,
