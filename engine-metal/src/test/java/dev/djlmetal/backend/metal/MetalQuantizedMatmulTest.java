@@ -23,8 +23,12 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /** The shared dispatch code (kernel choice, uploads, validation), run on the emulated device. */
 class MetalQuantizedMatmulTest {
@@ -118,6 +122,33 @@ class MetalQuantizedMatmulTest {
                 // 5 rows x 32 words of codes, 5 x 2 float32 scales and biases.
                 assertEquals(5 * 64 / 2 + 2 * 5 * 2 * 4, a.extraResidentBytes());
             }
+        }
+    }
+
+    @Test
+    void concurrentProductsMatchSerialOnes() throws Exception {
+        MetalQuantizedMatmul backend =
+                backend(new RecordingDevice(EmulatedMetalDevice.create()), null);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
+        try (NDManager scope = manager.newSubManager();
+                PreparedWeight weight =
+                        backend.prepare(randomWeight(scope, 40, 64, DataType.FLOAT32))) {
+            List<NDArray> inputs = new ArrayList<>();
+            List<float[]> serial = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                NDArray x = scope.randomUniform(-1, 1, new Shape(i % 2 == 0 ? 1 : 12, 64));
+                inputs.add(x);
+                serial.add(weight.apply(x).toFloatArray());
+            }
+            List<Future<float[]>> results = new ArrayList<>();
+            for (NDArray x : inputs) {
+                results.add(pool.submit(() -> weight.apply(x).toFloatArray()));
+            }
+            for (int i = 0; i < inputs.size(); i++) {
+                assertArrayEquals(serial.get(i), results.get(i).get(), "input " + i);
+            }
+        } finally {
+            pool.shutdownNow();
         }
     }
 

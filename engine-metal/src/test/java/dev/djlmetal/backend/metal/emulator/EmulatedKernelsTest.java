@@ -73,6 +73,9 @@ class EmulatedKernelsTest {
         // M at the threshold, leading dimensions folded, several groups.
         new QmmCase(bits, groupSize, type, new Shape(2, decodeMax / 2, 2 * groupSize), 5)
                 .check(backend, manager, 13L * bits + groupSize);
+        // K = 640 spans more than one pass of a SIMD group (32 lanes x 16 inputs).
+        new QmmCase(bits, groupSize, type, new Shape(1, 640), 3)
+                .check(backend, manager, 23L * bits + groupSize);
     }
 
     @ParameterizedTest(name = "{0} bits={1} group_size={2}")
