@@ -11,6 +11,7 @@ import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
 import dev.djlmetal.backend.metal.MetalSize;
 
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
@@ -63,7 +64,7 @@ public final class EmulatedMetalDevice implements MetalDevice {
     public MetalLibrary compileLibrary(String source) {
         try {
             return new EmulatedLibrary(EmulatorBuild.load(compiler, source));
-        } catch (IllegalStateException | UnsatisfiedLinkError e) {
+        } catch (IllegalStateException | UncheckedIOException | UnsatisfiedLinkError e) {
             throw new MetalException("Cannot build the Metal emulator: " + e.getMessage(), e);
         }
     }
