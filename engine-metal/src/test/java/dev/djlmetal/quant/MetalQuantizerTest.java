@@ -107,6 +107,35 @@ class MetalQuantizerTest {
     }
 
     @Test
+    void everyBitWidthMatchesFloatLinearOverTheReferenceDequantization() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray x = TestBlocks.randomArray(manager, new Shape(3, 128), 50);
+            for (int bits : QuantSpec.SUPPORTED_BITS) {
+                Linear linear = TestBlocks.randomLinear(manager, 32, 128, 50 + bits);
+                float[] weight = linear.getParameters().get("weight").getArray().toFloatArray();
+                NDArray bias = linear.getParameters().get("bias").getArray();
+                float[] dequantized =
+                        ReferenceQuantizer.quantize(weight, 32, 128, bits, 64).dequantize();
+                Linear reference =
+                        TestBlocks.floatLinear(
+                                manager.create(dequantized, new Shape(32, 128)), bias.duplicate());
+                SequentialBlock net = new SequentialBlock().add(linear);
+                MetalConfig config =
+                        EIGHT_BIT.toBuilder().optBits(bits).optGroupSize(64).build();
+
+                QuantizationReport report = MetalQuantizer.quantize(net, config);
+
+                assertEquals(bits, report.getConverted().get(0).getBits());
+                ArrayAsserts.assertClose(
+                        TestBlocks.forward(reference, manager, x),
+                        TestBlocks.forward(net, manager, x),
+                        1e-4,
+                        1e-4);
+            }
+        }
+    }
+
+    @Test
     void floatWeightIsClosedAndBiasMovesToTheQuantizedBlock() {
         try (NDManager manager = NDManager.newBaseManager()) {
             SequentialBlock net = new SequentialBlock();
