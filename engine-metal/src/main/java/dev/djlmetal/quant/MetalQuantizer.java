@@ -30,7 +30,8 @@ import java.util.stream.Collectors;
  *
  * <p>Run it after the float parameters are loaded: each layer's float weight is quantized with
  * {@link AffineQuantizer} (or taken from a {@link QuantizedWeightSource}) and then closed to free
- * its memory. Modules are addressed by the paths of {@link #modulePaths(Block)}.
+ * its memory, unless a parameter of a layer that stays in float holds the same array. Modules are
+ * addressed by the paths of {@link #modulePaths(Block)}.
  *
  * <p>A layer is replaced in its parent's child list and in every instance field of a block of the
  * tree that refers to it (found by reflection through the class hierarchy). When one of those
@@ -173,7 +174,7 @@ public final class MetalQuantizer {
             long bytesBefore = w.size() * w.getDataType().getNumOfBytes();
             QuantizedTensor q = quantizeScoped(w, spec.get());
             place(node, kind, q, bias);
-            weight.close();
+            closeUnlessShared(weight);
             converted.add(new ConvertedLayer(node.path, kind.label, q, bytesBefore, false));
         }
 
@@ -211,8 +212,27 @@ public final class MetalQuantizer {
                             ? elements * weight.getArray().getDataType().getNumOfBytes()
                             : elements * q.scales().getDataType().getNumOfBytes();
             place(node, kind, q, bias);
-            weight.close();
+            closeUnlessShared(weight);
             converted.add(new ConvertedLayer(node.path, kind.label, q, bytesBefore, true));
+        }
+
+        /**
+         * Closes a converted layer's float weight, unless another parameter of the tree holds the
+         * same array (a table shared with a layer that stays in float).
+         */
+        private void closeUnlessShared(Parameter weight) {
+            if (!weight.isInitialized()) {
+                return;
+            }
+            NDArray array = weight.getArray();
+            for (BlockTree.Node node : tree.nodes()) {
+                for (Parameter other : node.block.getDirectParameters().values()) {
+                    if (other != weight && other.isInitialized() && other.getArray() == array) {
+                        return;
+                    }
+                }
+            }
+            weight.close();
         }
 
         private static String floatWeightProblem(

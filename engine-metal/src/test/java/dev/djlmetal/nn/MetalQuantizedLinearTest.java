@@ -16,6 +16,12 @@ import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.ndarray.NDArrayQuantizedMatmul;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -88,6 +94,52 @@ class MetalQuantizedLinearTest {
     }
 
     @Test
+    void concurrentFirstForwardsPrepareTheWeightOnce() throws Exception {
+        PlainQuantizedMatrix plain = PlainQuantizedMatrix.random(N, K, 4, 32, 21);
+        int threads = 4;
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try (NDManager manager = NDManager.newBaseManager();
+                NDManager weights = manager.newSubManager()) {
+            MetalQuantizedLinear block =
+                    MetalQuantizedLinear.builder()
+                            .setWeight(plain.toTensor(weights, DataType.FLOAT32))
+                            .optBackend(
+                                    new NDArrayQuantizedMatmul(
+                                            BackendSettings.builder()
+                                                    .optCacheDequantized(true)
+                                                    .build()))
+                            .build();
+            int arraysBefore = weights.getManagedArrays().size();
+            float[] x = new float[2 * K];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (i % 7) - 3;
+            }
+            float[] expected = plain.matmulTransposed(x, 2);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<float[]>> results = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                results.add(
+                        pool.submit(
+                                () -> {
+                                    try (NDManager local = NDManager.newBaseManager()) {
+                                        NDArray input = local.create(x, new Shape(2, K));
+                                        start.await();
+                                        return block.apply(input).toFloatArray();
+                                    }
+                                }));
+            }
+            start.countDown();
+            for (Future<float[]> result : results) {
+                ArrayAsserts.assertClose(expected, result.get(), 1e-4, 1e-4);
+            }
+            assertEquals(arraysBefore + 1, weights.getManagedArrays().size());
+            assertEquals((long) N * K * 4, block.getBackendResidentBytes());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
     void float16ActivationsGiveFloat16Output() {
         PlainQuantizedMatrix plain = PlainQuantizedMatrix.random(N, K, 4, 64, 13);
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -124,7 +176,7 @@ class MetalQuantizedLinearTest {
             assertEquals(N, block.getOutFeatures());
             assertEquals(5, block.getQuantizedWeight().bits());
             assertEquals(
-                    java.util.List.of("weight", "scales", "biases", "bias"),
+                    List.of("weight", "scales", "biases", "bias"),
                     block.getDirectParameters().keys());
             Parameter weight = block.getDirectParameters().get("weight");
             assertEquals(Parameter.Type.WEIGHT, weight.getType());

@@ -1,6 +1,7 @@
 package dev.djlmetal.quant;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -147,6 +148,23 @@ class MetalQuantizerTest {
             assertTrue(floatWeight.isReleased());
             MetalQuantizedLinear quantized = (MetalQuantizedLinear) net.getChildren().valueAt(0);
             assertSame(bias, quantized.getBias());
+        }
+    }
+
+    @Test
+    void aWeightSharedWithAFloatLayerIsNotClosed() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray shared = TestBlocks.randomArray(manager, new Shape(32, 32), 60);
+            SequentialBlock net = new SequentialBlock();
+            net.add(TestBlocks.floatLinear(shared, null));
+            net.add(TestBlocks.floatLinear(shared, null));
+            MetalConfig config =
+                    EIGHT_BIT.toBuilder().optModulesToNotConvert(List.of("1")).build();
+            QuantizationReport report = MetalQuantizer.quantize(net, config);
+            assertEquals(List.of("0"), report.getConvertedPaths());
+            assertFalse(shared.isReleased());
+            NDArray x = TestBlocks.randomArray(manager, new Shape(2, 32), 61);
+            assertEquals(new Shape(2, 32), TestBlocks.forward(net, manager, x).getShape());
         }
     }
 
