@@ -96,7 +96,8 @@ public final class MetalConfig {
 
     /**
      * Returns whether the options ask for quantization: {@code bits} is present, or {@code
-     * quantization} is present with a value other than {@code false}.
+     * quantization} is present with a value other than {@code false} (its allowed values are
+     * {@code true}, {@code false} and {@code metal}, case-insensitive).
      *
      * @param options the options, may be null
      * @return true when quantization is requested
@@ -147,7 +148,9 @@ public final class MetalConfig {
     /**
      * Writes the transformers {@code quantization_config} form. That form has no per-module specs:
      * keep-float overrides are added to {@code modules_to_not_convert}; a spec override that
-     * differs from the default spec cannot be written.
+     * differs from the default spec cannot be written. Embedding quantization, the backend and
+     * the cache setting are not part of that form. Note that transformers itself accepts only
+     * bits 2, 4 and 8; checkpoints with other widths load in djl-metal only.
      *
      * @return a new JSON object
      * @throws IllegalStateException naming the module when a spec override cannot be written
