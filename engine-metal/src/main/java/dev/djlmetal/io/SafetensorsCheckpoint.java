@@ -15,6 +15,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -38,8 +39,9 @@ import java.util.TreeSet;
  *   <li>otherwise every {@code *.safetensors} file of the directory.
  * </ol>
  *
- * <p>A tensor name present in two files is an error. Given a file instead of a directory, opens
- * just that file.
+ * <p>A tensor name present in two files is an error. Given a {@code .safetensors} file instead of
+ * a directory, opens just that file; given a {@code *.index.json} file, opens the shards it names
+ * (in the index's directory).
  */
 public final class SafetensorsCheckpoint implements SafetensorsReader {
 
@@ -70,7 +72,7 @@ public final class SafetensorsCheckpoint implements SafetensorsReader {
     /**
      * Opens the safetensors checkpoint of a model directory (or a single file).
      *
-     * @param path the model directory or a {@code .safetensors} file
+     * @param path the model directory, a {@code .safetensors} file or a shard index file
      * @return the open checkpoint; close it when done
      * @throws SafetensorsException when the directory holds no safetensors file, the index is
      *     invalid or inconsistent with its shards, a shard is invalid, or a tensor name repeats
@@ -81,16 +83,14 @@ public final class SafetensorsCheckpoint implements SafetensorsReader {
             if (!Files.isRegularFile(path)) {
                 throw new SafetensorsException(path, "no such file or directory");
             }
+            if (path.getFileName().toString().endsWith(".index.json")) {
+                return openIndexed(path.toAbsolutePath().getParent(), path);
+            }
             return assemble(path, List.of(path), Map.of(), null);
         }
         Path index = path.resolve(INDEX_FILE);
         if (Files.isRegularFile(index)) {
-            Map<String, String> weightMap = readWeightMap(index);
-            List<Path> shards = new ArrayList<>();
-            for (String shard : new TreeSet<>(weightMap.values())) {
-                shards.add(path.resolve(shard));
-            }
-            return assemble(path, shards, weightMap, index);
+            return openIndexed(path, index);
         }
         Path single = path.resolve(SINGLE_FILE);
         if (Files.isRegularFile(single)) {
@@ -110,6 +110,15 @@ public final class SafetensorsCheckpoint implements SafetensorsReader {
         }
         Collections.sort(found);
         return assemble(path, found, Map.of(), null);
+    }
+
+    private static SafetensorsCheckpoint openIndexed(Path dir, Path index) throws IOException {
+        Map<String, String> weightMap = readWeightMap(index);
+        List<Path> shards = new ArrayList<>();
+        for (String shard : new TreeSet<>(weightMap.values())) {
+            shards.add(dir.resolve(shard));
+        }
+        return assemble(dir, shards, weightMap, index);
     }
 
     private static Map<String, String> readWeightMap(Path index) throws IOException {
@@ -138,11 +147,7 @@ public final class SafetensorsCheckpoint implements SafetensorsReader {
                                 + shard);
             }
             String file = shard.getAsString();
-            Path relative = Path.of(file);
-            if (file.isEmpty()
-                    || relative.isAbsolute()
-                    || relative.getNameCount() != 1
-                    || "..".equals(file)) {
+            if (!isPlainFileName(file)) {
                 throw new SafetensorsException(
                         index,
                         "weight_map entry '"
@@ -154,6 +159,18 @@ public final class SafetensorsCheckpoint implements SafetensorsReader {
             weightMap.put(entry.getKey(), file);
         }
         return weightMap;
+    }
+
+    private static boolean isPlainFileName(String file) {
+        if (file.isEmpty() || ".".equals(file) || "..".equals(file)) {
+            return false;
+        }
+        try {
+            Path relative = Path.of(file);
+            return !relative.isAbsolute() && relative.getNameCount() == 1;
+        } catch (InvalidPathException e) {
+            return false;
+        }
     }
 
     private static SafetensorsCheckpoint assemble(

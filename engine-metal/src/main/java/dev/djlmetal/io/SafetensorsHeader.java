@@ -27,6 +27,7 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -200,7 +201,7 @@ final class SafetensorsHeader {
     }
 
     private static String describe(JsonToken token) {
-        return token == JsonToken.END_DOCUMENT ? "nothing" : token.name().toLowerCase();
+        return token == JsonToken.END_DOCUMENT ? "nothing" : token.name().toLowerCase(Locale.ROOT);
     }
 
     private static void parseMetadata(Path file, JsonElement value, Map<String, String> metadata)

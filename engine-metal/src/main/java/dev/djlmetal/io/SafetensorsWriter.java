@@ -150,7 +150,7 @@ public final class SafetensorsWriter {
      * maxShardBytes} tensor bytes each (a larger tensor gets a shard of its own), named {@code
      * model-00001-of-0000N.safetensors}, plus a {@code model.safetensors.index.json} mapping
      * tensor names to shards. When everything fits one shard, writes {@code model.safetensors} and
-     * no index.
+     * deletes a stale {@code model.safetensors.index.json}, which readers would otherwise prefer.
      *
      * @param dir the directory, created when absent
      * @param maxShardBytes the largest number of tensor bytes per shard
@@ -183,6 +183,7 @@ public final class SafetensorsWriter {
         if (shards.size() == 1) {
             Path file = dir.resolve(SafetensorsCheckpoint.SINGLE_FILE);
             writeFile(file, shards.get(0));
+            Files.deleteIfExists(dir.resolve(SafetensorsCheckpoint.INDEX_FILE));
             written.add(file);
             return written;
         }

@@ -96,11 +96,16 @@ class SafetensorsCheckpointTest {
                     model.resolve("model-00002-of-00003.safetensors"),
                     checkpoint.fileOf("layer3.weight").path());
         }
+        try (SafetensorsCheckpoint viaIndex = SafetensorsCheckpoint.open(written.get(3))) {
+            assertEquals(3, viaIndex.files().size());
+            assertEquals(300f, viaIndex.toFloatArray("layer3.weight")[0]);
+        }
     }
 
     @Test
     void singleShardWritesModelSafetensors() throws IOException {
         Path model = dir.resolve("single");
+        fiveTensors().writeSharded(model, 100);
         List<Path> written = fiveTensors().writeSharded(model, 1 << 20);
         assertEquals(List.of(model.resolve(SafetensorsCheckpoint.SINGLE_FILE)), written);
         assertFalse(Files.exists(model.resolve(SafetensorsCheckpoint.INDEX_FILE)));
