@@ -9,11 +9,16 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.djlmetal.nn.TokenEmbedding;
 
 /**
  * A Llama-family causal language model written with DJL Blocks: {@code model} (a
  * {@link LlamaModel}) followed by the output projection, either {@code lm_head} (a
  * {@link ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
+ *
+ * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed;
+ * when a quantizer has replaced it by a quantized {@link TokenEmbedding}, its
+ * {@link TokenEmbedding#projectTransposed(NDArray)} is used.
  *
  * <p>Block paths follow the Hugging Face names, for example {@code model.embed_tokens},
  * {@code model.layers.3.self_attn.q_proj}, {@code model.layers.3.mlp.down_proj},
@@ -143,8 +148,11 @@ public class LlamaForCausalLM extends AbstractBlock {
         if (embedding instanceof LlamaEmbedding) {
             return ((LlamaEmbedding) embedding).projectTransposed(ps, hidden, training);
         }
+        if (embedding instanceof TokenEmbedding) {
+            return ((TokenEmbedding) embedding).projectTransposed(hidden);
+        }
         throw new IllegalStateException(
-                "Tied output projection needs a LlamaEmbedding at model.embed_tokens, found "
+                "Tied output projection needs a TokenEmbedding at model.embed_tokens, found "
                         + embedding.getClass().getName());
     }
 
