@@ -16,6 +16,8 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -123,11 +125,16 @@ public final class QualityTable implements Callable<Integer> {
         QualityResult reference = evaluator.evaluateFloat();
         results.add(reference);
         System.err.println(reference);
+        Set<Integer> ineligible = new TreeSet<>();
         for (int bits : BITS) {
             for (int groupSize : GROUP_SIZES) {
                 QualityResult result = evaluator.evaluate(bits, groupSize);
                 System.err.println(result);
-                results.add(result);
+                if (result.getConvertedLayers() == 0) {
+                    ineligible.add(groupSize);
+                } else {
+                    results.add(result);
+                }
             }
         }
         String title =
@@ -139,6 +146,15 @@ public final class QualityTable implements Callable<Integer> {
                         seed,
                         reference.getPredictions());
         String text = markdown(title, results);
+        for (int groupSize : ineligible) {
+            text +=
+                    String.format(
+                            Locale.ROOT,
+                            "%nGroup size %d: no layer is eligible (no input width divisible by"
+                                    + " %d), so it is left out.%n",
+                            groupSize,
+                            groupSize);
+        }
         System.out.print(text);
         System.out.flush();
         return text;
