@@ -7,18 +7,19 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Affine group quantization with DJL NDArray operations only, so it runs on any DJL device and engine.
+ * Affine group quantization with DJL NDArray operations only, so it runs on any DJL device and
+ * engine.
  *
- * <p>{@link #quantize} is MLX's quantizer (see {@link ReferenceQuantizer} for the algorithm) and gives
- * the same packed words, scales and biases bit for bit. {@link #dequantize} and {@link #unpackCodes} are
- * its inverses; they serve the portable NDArray backend and quantized embeddings.
+ * <p>{@link #quantize} is MLX's quantizer (see {@link ReferenceQuantizer} for the algorithm) and
+ * gives the same packed words, scales and biases bit for bit. {@link #dequantize} and {@link
+ * #unpackCodes} are its inverses; they serve the portable NDArray backend and quantized embeddings.
  *
- * <p>NDArray offers no bitwise, shift or integer-division operations, and DJL cannot hold unsigned 32-bit
- * arrays. Packed words are therefore read through exact arithmetic: widened to INT64, cut into pieces by
- * remainders modulo powers of two ({@code diff} of cumulative remainders), then scaled by powers of two in
- * float32, where every intermediate value is an integer below {@code 2^24} or such an integer times a power
- * of two (see {@link PieceLayout}). Codes that straddle two words (3, 5 and 6 bits) are rebuilt from
- * byte or nibble pieces.
+ * <p>NDArray offers no bitwise, shift or integer-division operations, and DJL cannot hold unsigned
+ * 32-bit arrays. Packed words are therefore read through exact arithmetic: widened to INT64, cut
+ * into pieces by remainders modulo powers of two ({@code diff} of cumulative remainders), then
+ * scaled by powers of two in float32, where every intermediate value is an integer below {@code
+ * 2^24} or such an integer times a power of two (see {@link PieceLayout}). Codes that straddle two
+ * words (3, 5 and 6 bits) are rebuilt from byte or nibble pieces.
  *
  * <p>Intermediate arrays live in a temporary sub-manager; results belong to the input's manager.
  */
@@ -30,15 +31,18 @@ public final class AffineQuantizer {
     private AffineQuantizer() {}
 
     /**
-     * Quantizes a weight matrix with MLX's affine algorithm (float32 arithmetic, round half to even).
+     * Quantizes a weight matrix with MLX's affine algorithm (float32 arithmetic, round half to
+     * even).
      *
      * @param weight the weight {@code [N, K]}, float32 or float16
      * @param bits the code width, one of {@link QuantSpec#SUPPORTED_BITS}
-     * @param groupSize the group size, one of {@link QuantSpec#SUPPORTED_GROUP_SIZES}; must divide K
-     * @return packed codes {@code [N, K * bits / 32]} (INT32 holding uint32 bits), scales and biases
-     *     {@code [N, K / groupSize]} in the weight's data type, attached to the weight's manager
-     * @throws IllegalArgumentException on an unsupported setting, a weight that is not a 2-D float32 or
-     *     float16 matrix, K not divisible by the group size, or non-finite weights
+     * @param groupSize the group size, one of {@link QuantSpec#SUPPORTED_GROUP_SIZES}; must divide
+     *     K
+     * @return packed codes {@code [N, K * bits / 32]} (INT32 holding uint32 bits), scales and
+     *     biases {@code [N, K / groupSize]} in the weight's data type, attached to the weight's
+     *     manager
+     * @throws IllegalArgumentException on an unsupported setting, a weight that is not a 2-D
+     *     float32 or float16 matrix, K not divisible by the group size, or non-finite weights
      */
     public static QuantizedTensor quantize(NDArray weight, int bits, int groupSize) {
         QuantSpec spec = QuantSpec.of(bits, groupSize);
@@ -96,10 +100,12 @@ public final class AffineQuantizer {
     }
 
     /**
-     * Dequantizes: {@code w[n, k] = q[n, k] * scales[n, k / gs] + biases[n, k / gs]}, computed in float32.
+     * Dequantizes: {@code w[n, k] = q[n, k] * scales[n, k / gs] + biases[n, k / gs]}, computed in
+     * float32.
      *
      * @param tensor the quantized weight
-     * @return the weight {@code [N, K]} in the scales' data type, attached to the packed codes' manager
+     * @return the weight {@code [N, K]} in the scales' data type, attached to the packed codes'
+     *     manager
      */
     public static NDArray dequantize(QuantizedTensor tensor) {
         long rows = tensor.rows();
@@ -116,7 +122,8 @@ public final class AffineQuantizer {
                 scales = scales.toType(DataType.FLOAT32, false);
                 biases = biases.toType(DataType.FLOAT32, false);
             }
-            NDArray weight = codes.reshape(rows, groups, tensor.groupSize()).mul(scales).add(biases);
+            NDArray weight =
+                    codes.reshape(rows, groups, tensor.groupSize()).mul(scales).add(biases);
             weight = weight.reshape(rows, columns).toType(dataType, false);
             weight.attach(parent);
             return weight;
@@ -136,7 +143,8 @@ public final class AffineQuantizer {
     public static NDArray unpackCodes(NDArray packed, int bits, long columns) {
         NDManager parent = packed.getManager();
         try (NDManager scope = parent.newSubManager()) {
-            NDArray codes = unpackToFloat(packed, bits, columns, scope).toType(DataType.INT32, false);
+            NDArray codes =
+                    unpackToFloat(packed, bits, columns, scope).toType(DataType.INT32, false);
             codes.attach(parent);
             return codes;
         }
@@ -145,13 +153,12 @@ public final class AffineQuantizer {
     /**
      * Unpacks codes as exact float32 integers into {@code scope}.
      *
-     * <p>Steps: widen to INT64 and take cumulative remainders by {@code 2^(p * i)}; their differences are
-     * the pieces times {@code 2^(p * i)}; in float32, scale each piece to its weight within a unit and sum
-     * the pieces of a unit; split units into codes with a floor and a remainder. For 2, 4 and 8 bits a piece
-     * is a code, so the last two steps vanish.
+     * <p>Steps: widen to INT64 and take cumulative remainders by {@code 2^(p * i)}; their
+     * differences are the pieces times {@code 2^(p * i)}; in float32, scale each piece to its
+     * weight within a unit and sum the pieces of a unit; split units into codes with a floor and a
+     * remainder. For 2, 4 and 8 bits a piece is a code, so the last two steps vanish.
      */
-    private static NDArray unpackToFloat(
-            NDArray packed, int bits, long columns, NDManager scope) {
+    private static NDArray unpackToFloat(NDArray packed, int bits, long columns, NDManager scope) {
         PieceLayout layout = PieceLayout.of(bits);
         long rows = checkPacked(packed, layout, columns);
         long words = packed.getShape().get(1);

@@ -1,11 +1,11 @@
 package dev.djlmetal.quant;
 
 /**
- * IEEE 754 binary16 (half precision) conversions in plain Java, for Java 17 which lacks
- * {@code Float.floatToFloat16}.
+ * IEEE 754 binary16 (half precision) conversions in plain Java, for Java 17 which lacks {@code
+ * Float.floatToFloat16}.
  *
- * <p>Conversion from float rounds to nearest, ties to even, as a float32 to float16 cast does in PyTorch
- * and MLX; overflow gives infinity, NaN stays NaN.
+ * <p>Conversion from float rounds to nearest, ties to even, as a float32 to float16 cast does in
+ * PyTorch and MLX; overflow gives infinity, NaN stays NaN.
  */
 public final class HalfFloat {
 
