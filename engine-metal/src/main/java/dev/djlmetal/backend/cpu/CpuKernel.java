@@ -1,0 +1,88 @@
+package dev.djlmetal.backend.cpu;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The inner loops of the cpu backend for one instruction set (scalar Java or the Vector API).
+ *
+ * <p>A kernel may reorder the K dimension inside each quantization group to match how it decodes packed words
+ * (for example lane-interleaved codes); it applies the same order to the activations in {@link
+ * #layoutActivations}, which leaves every dot product unchanged. Kernels are stateless and thread-safe; the
+ * caller splits output rows across threads.
+ */
+abstract class CpuKernel {
+
+    /** Returns a short name for logs and benchmark tables. */
+    abstract String name();
+
+    /**
+     * Copies {@code m} activation rows of length {@code K} into the kernel's heap layout.
+     *
+     * @param x the activations, row-major {@code [m, K]}
+     * @param m the number of rows
+     * @param w the weight the activations will be multiplied with
+     * @return {@code m * K} floats, each group's elements permuted as the kernel decodes them
+     */
+    abstract float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w);
+
+    /**
+     * Matrix-vector product for one activation row: {@code out[n] = sum_g scale[n, g] * dot(x_g, q[n]_g) +
+     * bias[n, g] * sum(x_g)} for rows {@code [n0, n1)}.
+     *
+     * @param w the weight
+     * @param x one activation row in the kernel's layout
+     * @param groupSums the per-group sums of {@code x}
+     * @param out receives {@code N} floats
+     * @param n0 the first row
+     * @param n1 one past the last row
+     */
+    abstract void matvec(
+            PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1);
+
+    /**
+     * Blocked product for several activation rows, {@code out[i, n] = dot(x_i, dequant(W)[n])} for rows
+     * {@code [n0, n1)}: each strip of weight rows is dequantized once into a small buffer and multiplied with
+     * every activation row.
+     *
+     * @param w the weight
+     * @param x {@code m} activation rows in the kernel's layout
+     * @param m the number of activation rows
+     * @param out receives {@code m * N} floats, row-major
+     * @param n0 the first weight row
+     * @param n1 one past the last weight row
+     */
+    abstract void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1);
+
+    /**
+     * Returns the number of weight rows {@link #blocked} dequantizes at once; row ranges handed to it should
+     * be multiples of this (except the last).
+     *
+     * @return the strip height
+     */
+    int stripRows() {
+        return 8;
+    }
+
+    /**
+     * Returns the per-group sums of activation rows (the order inside a group does not matter).
+     *
+     * @param x {@code m} rows of {@code K}
+     * @param m the number of rows
+     * @param w the weight (for K and the group size)
+     * @return {@code m * K / groupSize} sums
+     */
+    static float[] groupSums(float[] x, int m, PackedMatrix w) {
+        int groups = w.groups();
+        int groupSize = w.groupSize();
+        float[] sums = new float[m * groups];
+        for (int i = 0; i < m * groups; i++) {
+            float s = 0;
+            int base = i * groupSize;
+            for (int k = 0; k < groupSize; k++) {
+                s += x[base + k];
+            }
+            sums[i] = s;
+        }
+        return sums;
+    }
+}

@@ -1,0 +1,126 @@
+package dev.djlmetal.backend.cpu;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.backend.PreparedWeight;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * One quantized weight ready for the cpu kernels. It keeps no dequantized copy: products decode the packed
+ * words on the fly.
+ *
+ * <p>Activations are read through {@code NDArray.toByteBuffer(true)} (a direct buffer over the tensor memory
+ * for contiguous FLOAT32 CPU tensors on PyTorch; FLOAT16 inputs are first converted to FLOAT32), copied once
+ * into the kernel's heap layout ({@code M * K} floats, small next to the weight), and the result is written
+ * into a direct buffer that becomes the output NDArray without a copy ({@code NDManager.create} over a direct
+ * buffer wraps it on PyTorch).
+ */
+public final class CpuPreparedWeight implements PreparedWeight {
+
+    private final PackedMatrix matrix;
+    private final CpuKernel kernel;
+
+    CpuPreparedWeight(PackedMatrix matrix, CpuKernel kernel) {
+        this.matrix = matrix;
+        this.kernel = kernel;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray apply(NDArray x) {
+        matrix.checkOpen();
+        DataType type = x.getDataType();
+        if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
+            throw new IllegalArgumentException(
+                    "The cpu backend multiplies FLOAT32 or FLOAT16 activations, got " + type);
+        }
+        Shape shape = x.getShape();
+        int k = matrix.columns();
+        if (shape.dimension() == 0 || shape.get(shape.dimension() - 1) != k) {
+            throw new IllegalArgumentException(
+                    "Activations "
+                            + shape
+                            + " must end in K="
+                            + k
+                            + " to multiply with "
+                            + matrix.source());
+        }
+        if (!Device.Type.CPU.equals(x.getDevice().getDeviceType())) {
+            throw new IllegalArgumentException(
+                    "The cpu backend needs activations on the CPU, got " + x.getDevice());
+        }
+        int n = matrix.rows();
+        int m = Math.toIntExact(shape.size() / k);
+        Shape outShape = shape.slice(0, shape.dimension() - 1).add(n);
+        ByteBuffer outBytes =
+                ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(m, n), 4))
+                        .order(ByteOrder.nativeOrder());
+        NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        try {
+            FloatBuffer input = x32.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            multiply(input, m, outBytes.asFloatBuffer());
+        } finally {
+            if (x32 != x) {
+                x32.close();
+            }
+        }
+        NDArray out = x.getManager().create(outBytes, outShape, DataType.FLOAT32);
+        if (type == DataType.FLOAT32) {
+            return out;
+        }
+        NDArray half = out.toType(type, false);
+        out.close();
+        return half;
+    }
+
+    /**
+     * Computes {@code m} rows of {@code x @ dequant(W)^T} into {@code out} (row-major {@code [m, N]}).
+     *
+     * @param input {@code m * K} activations
+     * @param m the number of activation rows
+     * @param out receives {@code m * N} floats
+     */
+    void multiply(FloatBuffer input, int m, FloatBuffer out) {
+        if (m == 0) {
+            return;
+        }
+        float[] x = kernel.layoutActivations(input, m, matrix);
+        long k = matrix.columns();
+        if (m == 1) {
+            float[] sums = CpuKernel.groupSums(x, 1, matrix);
+            RowParallel.forRows(
+                    matrix.rows(), 16, k, (n0, n1) -> kernel.matvec(matrix, x, sums, out, n0, n1));
+        } else {
+            RowParallel.forRows(
+                    matrix.rows(),
+                    kernel.stripRows(),
+                    k * m,
+                    (n0, n1) -> kernel.blocked(matrix, x, m, out, n0, n1));
+        }
+    }
+
+    /**
+     * Returns the name of the kernel this weight runs on.
+     *
+     * @return for example {@code vector-256bit} or {@code scalar}
+     */
+    public String kernelName() {
+        return kernel.name();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public long extraResidentBytes() {
+        return matrix.extraBytes();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void close() {
+        matrix.close();
+    }
+}

@@ -1,0 +1,164 @@
+package dev.djlmetal.backend.cpu;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import dev.djlmetal.quant.QuantizedTensor;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+
+/**
+ * A read-only view of one quantized weight {@code W[N, K]} as the kernels see it: the packed uint32 words as a
+ * direct byte buffer, scales and biases as float buffers.
+ *
+ * <p>On the PyTorch engine the buffers are direct buffers over the tensors' own memory ({@code
+ * NDArray.toByteBuffer(true)} returns one for contiguous CPU tensors), so nothing is copied. Only scales and
+ * biases that are not FLOAT32 are converted once (to FLOAT32 tensors owned by this view); an engine that
+ * cannot expose tensor memory gets one off-heap copy. {@link #extraBytes()} reports what was added.
+ */
+final class PackedMatrix implements AutoCloseable {
+
+    private final QuantizedTensor source;
+    private final ByteBuffer packed;
+    private final FloatBuffer scales;
+    private final FloatBuffer biases;
+    private final int rows;
+    private final int columns;
+    private final int bits;
+    private final int groupSize;
+    private final int wordsPerRow;
+    private final int groups;
+    private final NDArray convertedScales;
+    private final NDArray convertedBiases;
+    private final long extraBytes;
+
+    PackedMatrix(QuantizedTensor weight) {
+        this.source = weight;
+        this.rows = checkedInt("rows", weight.rows(), weight);
+        this.columns = checkedInt("columns", weight.columns(), weight);
+        this.bits = weight.bits();
+        this.groupSize = weight.groupSize();
+        this.wordsPerRow = weight.spec().packedColumns(columns);
+        this.groups = columns / groupSize;
+        checkedInt("packed bytes", (long) rows * wordsPerRow * 4, weight);
+        long extra = 0;
+        ByteBuffer packedBytes = weight.packed().toByteBuffer(true);
+        if (!packedBytes.isDirect()) {
+            packedBytes = copyToDirect(packedBytes);
+            extra += packedBytes.capacity();
+        }
+        this.packed = packedBytes.order(ByteOrder.nativeOrder());
+        if (weight.scales().getDataType() == DataType.FLOAT32) {
+            convertedScales = null;
+            convertedBiases = null;
+        } else {
+            convertedScales = weight.scales().toType(DataType.FLOAT32, true);
+            convertedBiases = weight.biases().toType(DataType.FLOAT32, true);
+            extra += (convertedScales.size() + convertedBiases.size()) * 4;
+        }
+        NDArray s = convertedScales == null ? weight.scales() : convertedScales;
+        NDArray b = convertedBiases == null ? weight.biases() : convertedBiases;
+        ByteBuffer scaleBytes = s.toByteBuffer(true);
+        ByteBuffer biasBytes = b.toByteBuffer(true);
+        if (!scaleBytes.isDirect()) {
+            scaleBytes = copyToDirect(scaleBytes);
+            biasBytes = copyToDirect(biasBytes);
+            extra += scaleBytes.capacity() + biasBytes.capacity();
+        }
+        this.scales = scaleBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.biases = biasBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.extraBytes = extra;
+    }
+
+    private static int checkedInt(String what, long value, QuantizedTensor weight) {
+        if (value > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException(
+                    "The cpu backend handles at most "
+                            + Integer.MAX_VALUE
+                            + " "
+                            + what
+                            + " per weight; "
+                            + weight
+                            + " has "
+                            + value);
+        }
+        return (int) value;
+    }
+
+    private static ByteBuffer copyToDirect(ByteBuffer heap) {
+        ByteBuffer direct = ByteBuffer.allocateDirect(heap.remaining()).order(heap.order());
+        direct.put(heap.duplicate()).flip();
+        return direct;
+    }
+
+    /** Throws when the quantized tensor this view reads was closed (its memory is gone). */
+    void checkOpen() {
+        if (source.packed().isReleased()
+                || source.scales().isReleased()
+                || source.biases().isReleased()) {
+            throw new IllegalStateException(
+                    "The quantized tensor " + source + " was closed before its cpu prepared weight");
+        }
+    }
+
+    ByteBuffer packed() {
+        return packed;
+    }
+
+    float scale(int row, int group) {
+        return scales.get(row * groups + group);
+    }
+
+    float bias(int row, int group) {
+        return biases.get(row * groups + group);
+    }
+
+    int rows() {
+        return rows;
+    }
+
+    int columns() {
+        return columns;
+    }
+
+    int bits() {
+        return bits;
+    }
+
+    int groupSize() {
+        return groupSize;
+    }
+
+    int groups() {
+        return groups;
+    }
+
+    int wordsPerRow() {
+        return wordsPerRow;
+    }
+
+    int wordsPerGroup() {
+        return groupSize * bits / 32;
+    }
+
+    /** Returns the byte offset of the first packed word of a row. */
+    int rowByteOffset(int row) {
+        return row * wordsPerRow * 4;
+    }
+
+    long extraBytes() {
+        return extraBytes;
+    }
+
+    QuantizedTensor source() {
+        return source;
+    }
+
+    @Override
+    public void close() {
+        if (convertedScales != null) {
+            convertedScales.close();
+            convertedBiases.close();
+        }
+    }
+}

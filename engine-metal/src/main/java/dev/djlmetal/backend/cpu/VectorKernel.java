@@ -1,0 +1,278 @@
+package dev.djlmetal.backend.cpu;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only class that
+ * refers to the module; {@link CpuKernels} loads it by name only when the module is in the boot layer.
+ *
+ * <p>For 2, 4 and 8-bit codes whose group spans a whole number of vectors of {@code L} words, one vector load
+ * brings {@code L} words and each shift-and-mask step yields {@code L} codes, code {@code s} of every word.
+ * The activations are laid out to match (inside each block of {@code L} words, element {@code j * 32/bits + s}
+ * is stored at {@code s * L + j}), so decode needs no shuffles. Other widths (3, 5, 6 bits, whose codes
+ * straddle words) and narrow groups decode with scalar code into a small buffer and use SIMD for the
+ * arithmetic.
+ */
+final class VectorKernel extends CpuKernel {
+
+    private static final VectorSpecies<Integer> INT =
+            IntVector.SPECIES_PREFERRED.vectorBitSize() > 256
+                    ? IntVector.SPECIES_256
+                    : IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> FLOAT = INT.withLanes(float.class);
+    private static final int LANES = INT.length();
+    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    @Override
+    String name() {
+        return "vector-" + INT.vectorBitSize() + "bit";
+    }
+
+    /** Returns whether a weight uses the lane-interleaved decoding. */
+    static boolean usesLaneLayout(PackedMatrix w) {
+        int bits = w.bits();
+        boolean wholeWords = bits == 2 || bits == 4 || bits == 8;
+        return wholeWords && w.wordsPerGroup() % LANES == 0;
+    }
+
+    @Override
+    float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w) {
+        float[] copy = new float[m * w.columns()];
+        x.get(0, copy);
+        if (!usesLaneLayout(w)) {
+            return copy;
+        }
+        int perWord = 32 / w.bits();
+        int block = LANES * perWord;
+        float[] laid = new float[copy.length];
+        for (int base = 0; base < copy.length; base += block) {
+            for (int j = 0; j < LANES; j++) {
+                for (int s = 0; s < perWord; s++) {
+                    laid[base + s * LANES + j] = copy[base + j * perWord + s];
+                }
+            }
+        }
+        return laid;
+    }
+
+    @Override
+    void matvec(PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
+        if (usesLaneLayout(w)) {
+            matvecLanes(w, x, groupSums, out, n0, n1);
+        } else {
+            matvecDecoded(w, x, groupSums, out, n0, n1);
+        }
+    }
+
+    private static FloatVector codes(IntVector words, int shift, IntVector mask) {
+        return (FloatVector)
+                words.lanewise(VectorOperators.LSHR, shift)
+                        .and(mask)
+                        .convert(VectorOperators.I2F, 0);
+    }
+
+    private static void matvecLanes(
+            PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
+        int bits = w.bits();
+        int perWord = 32 / bits;
+        int chunks = w.wordsPerGroup() / LANES;
+        int groups = w.groups();
+        ByteBuffer packed = w.packed();
+        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
+        for (int n = n0; n < n1; n++) {
+            int offset = w.rowByteOffset(n);
+            int xo = 0;
+            float biasTerm = 0;
+            FloatVector total = FloatVector.zero(FLOAT);
+            for (int g = 0; g < groups; g++) {
+                FloatVector a0 = FloatVector.zero(FLOAT);
+                FloatVector a1 = FloatVector.zero(FLOAT);
+                FloatVector a2 = FloatVector.zero(FLOAT);
+                FloatVector a3 = FloatVector.zero(FLOAT);
+                for (int c = 0; c < chunks; c++) {
+                    IntVector words = IntVector.fromByteBuffer(INT, packed, offset, ORDER);
+                    offset += LANES * 4;
+                    for (int s = 0; s < perWord; s += 4) {
+                        a0 = codes(words, s * bits, mask)
+                                .fma(FloatVector.fromArray(FLOAT, x, xo), a0);
+                        a1 = codes(words, (s + 1) * bits, mask)
+                                .fma(FloatVector.fromArray(FLOAT, x, xo + LANES), a1);
+                        a2 = codes(words, (s + 2) * bits, mask)
+                                .fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a2);
+                        a3 = codes(words, (s + 3) * bits, mask)
+                                .fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a3);
+                        xo += 4 * LANES;
+                    }
+                }
+                FloatVector sum = a0.add(a1).add(a2.add(a3));
+                total = sum.fma(FloatVector.broadcast(FLOAT, w.scale(n, g)), total);
+                biasTerm += w.bias(n, g) * groupSums[g];
+            }
+            out.put(n, total.reduceLanes(VectorOperators.ADD) + biasTerm);
+        }
+    }
+
+    private static void matvecDecoded(
+            PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
+        int groupSize = w.groupSize();
+        float[] codes = new float[groupSize];
+        for (int n = n0; n < n1; n++) {
+            int rowOffset = w.rowByteOffset(n);
+            FloatVector total = FloatVector.zero(FLOAT);
+            float biasTerm = 0;
+            for (int g = 0; g < w.groups(); g++) {
+                int base = g * groupSize;
+                CodeDecoder.decode(w.packed(), rowOffset, base, groupSize, w.bits(), codes, 0);
+                FloatVector a0 = FloatVector.zero(FLOAT);
+                FloatVector a1 = FloatVector.zero(FLOAT);
+                for (int k = 0; k < groupSize; k += 2 * LANES) {
+                    a0 = FloatVector.fromArray(FLOAT, codes, k)
+                            .fma(FloatVector.fromArray(FLOAT, x, base + k), a0);
+                    a1 = FloatVector.fromArray(FLOAT, codes, k + LANES)
+                            .fma(FloatVector.fromArray(FLOAT, x, base + k + LANES), a1);
+                }
+                total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, w.scale(n, g)), total);
+                biasTerm += w.bias(n, g) * groupSums[g];
+            }
+            out.put(n, total.reduceLanes(VectorOperators.ADD) + biasTerm);
+        }
+    }
+
+    @Override
+    void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
+        int k = w.columns();
+        int strip = stripRows();
+        boolean lanes = usesLaneLayout(w);
+        float[] weights = new float[strip * k];
+        for (int s0 = n0; s0 < n1; s0 += strip) {
+            int height = Math.min(strip, n1 - s0);
+            for (int r = 0; r < height; r++) {
+                if (lanes) {
+                    dequantizeLanes(w, s0 + r, weights, r * k);
+                } else {
+                    CodeDecoder.dequantizeRow(w, s0 + r, weights, r * k);
+                }
+            }
+            multiplyStrip(x, m, k, weights, height, out, w.rows(), s0);
+        }
+    }
+
+    private static void dequantizeLanes(PackedMatrix w, int row, float[] dst, int dstOffset) {
+        int bits = w.bits();
+        int perWord = 32 / bits;
+        int chunks = w.wordsPerGroup() / LANES;
+        ByteBuffer packed = w.packed();
+        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
+        int offset = w.rowByteOffset(row);
+        int o = dstOffset;
+        for (int g = 0; g < w.groups(); g++) {
+            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(row, g));
+            FloatVector bias = FloatVector.broadcast(FLOAT, w.bias(row, g));
+            for (int c = 0; c < chunks; c++) {
+                IntVector words = IntVector.fromByteBuffer(INT, packed, offset, ORDER);
+                offset += LANES * 4;
+                for (int s = 0; s < perWord; s++) {
+                    codes(words, s * bits, mask).fma(scale, bias).intoArray(dst, o);
+                    o += LANES;
+                }
+            }
+        }
+    }
+
+    private static void multiplyStrip(
+            float[] x,
+            int m,
+            int k,
+            float[] weights,
+            int height,
+            FloatBuffer out,
+            int rows,
+            int s0) {
+        int i = 0;
+        for (; i + 2 <= m; i += 2) {
+            int r = 0;
+            for (; r + 4 <= height; r += 4) {
+                dot2x4(x, i * k, (i + 1) * k, weights, r * k, k, out, i * rows + s0 + r, rows);
+            }
+            for (; r < height; r++) {
+                out.put(i * rows + s0 + r, dot(x, i * k, weights, r * k, k));
+                out.put((i + 1) * rows + s0 + r, dot(x, (i + 1) * k, weights, r * k, k));
+            }
+        }
+        for (; i < m; i++) {
+            for (int r = 0; r < height; r++) {
+                out.put(i * rows + s0 + r, dot(x, i * k, weights, r * k, k));
+            }
+        }
+    }
+
+    private static void dot2x4(
+            float[] x,
+            int x0,
+            int x1,
+            float[] w,
+            int w0,
+            int k,
+            FloatBuffer out,
+            int o,
+            int rows) {
+        FloatVector a00 = FloatVector.zero(FLOAT);
+        FloatVector a01 = FloatVector.zero(FLOAT);
+        FloatVector a02 = FloatVector.zero(FLOAT);
+        FloatVector a03 = FloatVector.zero(FLOAT);
+        FloatVector a10 = FloatVector.zero(FLOAT);
+        FloatVector a11 = FloatVector.zero(FLOAT);
+        FloatVector a12 = FloatVector.zero(FLOAT);
+        FloatVector a13 = FloatVector.zero(FLOAT);
+        int w1 = w0 + k;
+        int w2 = w1 + k;
+        int w3 = w2 + k;
+        for (int j = 0; j < k; j += LANES) {
+            FloatVector v0 = FloatVector.fromArray(FLOAT, x, x0 + j);
+            FloatVector v1 = FloatVector.fromArray(FLOAT, x, x1 + j);
+            FloatVector b0 = FloatVector.fromArray(FLOAT, w, w0 + j);
+            FloatVector b1 = FloatVector.fromArray(FLOAT, w, w1 + j);
+            FloatVector b2 = FloatVector.fromArray(FLOAT, w, w2 + j);
+            FloatVector b3 = FloatVector.fromArray(FLOAT, w, w3 + j);
+            a00 = v0.fma(b0, a00);
+            a01 = v0.fma(b1, a01);
+            a02 = v0.fma(b2, a02);
+            a03 = v0.fma(b3, a03);
+            a10 = v1.fma(b0, a10);
+            a11 = v1.fma(b1, a11);
+            a12 = v1.fma(b2, a12);
+            a13 = v1.fma(b3, a13);
+        }
+        out.put(o, a00.reduceLanes(VectorOperators.ADD));
+        out.put(o + 1, a01.reduceLanes(VectorOperators.ADD));
+        out.put(o + 2, a02.reduceLanes(VectorOperators.ADD));
+        out.put(o + 3, a03.reduceLanes(VectorOperators.ADD));
+        out.put(o + rows, a10.reduceLanes(VectorOperators.ADD));
+        out.put(o + rows + 1, a11.reduceLanes(VectorOperators.ADD));
+        out.put(o + rows + 2, a12.reduceLanes(VectorOperators.ADD));
+        out.put(o + rows + 3, a13.reduceLanes(VectorOperators.ADD));
+    }
+
+    private static float dot(float[] x, int x0, float[] w, int w0, int k) {
+        FloatVector a0 = FloatVector.zero(FLOAT);
+        FloatVector a1 = FloatVector.zero(FLOAT);
+        int j = 0;
+        for (; j + 2 * LANES <= k; j += 2 * LANES) {
+            a0 = FloatVector.fromArray(FLOAT, x, x0 + j)
+                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
+            a1 = FloatVector.fromArray(FLOAT, x, x0 + j + LANES)
+                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j + LANES), a1);
+        }
+        for (; j < k; j += LANES) {
+            a0 = FloatVector.fromArray(FLOAT, x, x0 + j)
+                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
+        }
+        return a0.add(a1).reduceLanes(VectorOperators.ADD);
+    }
+}

@@ -1,0 +1,216 @@
+package dev.djlmetal.backend.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.quant.QuantSpec;
+import dev.djlmetal.quant.QuantizedTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class CpuQuantizedMatmulTest {
+
+    /** Every kernel this JVM can run, every bit width and every group size. */
+    static Stream<Arguments> kernelsBitsAndGroups() {
+        List<Arguments> cases = new ArrayList<>();
+        List<String> kernels = new ArrayList<>(List.of("scalar"));
+        if (CpuKernels.isVectorApiPresent()) {
+            kernels.add("vector");
+        }
+        for (String kernel : kernels) {
+            for (int bits : QuantSpec.SUPPORTED_BITS) {
+                for (int groupSize : QuantSpec.SUPPORTED_GROUP_SIZES) {
+                    cases.add(Arguments.of(kernel, bits, groupSize));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    static CpuKernel kernel(String name) {
+        return "vector".equals(name) ? CpuKernels.vector() : CpuKernels.scalar();
+    }
+
+    /**
+     * Checks {@code x @ dequant(W)^T} against a double-precision reference within a tolerance relative to
+     * {@code sum |x||w|}, for odd shapes (one row, seven rows, K of one group) and M = 1, 3 and 17.
+     */
+    @ParameterizedTest(name = "{0} {1}-bit group {2}")
+    @MethodSource("kernelsBitsAndGroups")
+    void matchesReferenceForOddShapesAndRowCounts(String kernelName, int bits, int groupSize) {
+        int[][] shapes = {{1, groupSize}, {7, groupSize}, {37, 3 * groupSize}, {16, 4 * groupSize}};
+        CpuQuantizedMatmul backend = new CpuQuantizedMatmul(kernel(kernelName));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            int seed = 0;
+            for (int[] nk : shapes) {
+                RandomQuantized q = new RandomQuantized(nk[0], nk[1], bits, groupSize, ++seed);
+                QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
+                try (CpuPreparedWeight weight = backend.prepare(tensor)) {
+                    assertEquals(0, weight.extraResidentBytes());
+                    for (int m : new int[] {1, 3, 17}) {
+                        checkProduct(manager, q, weight, m, DataType.FLOAT32, 1e-5);
+                    }
+                    checkProduct(manager, q, weight, 5, DataType.FLOAT16, 2e-3);
+                    checkProduct(manager, q, weight, 1, DataType.FLOAT16, 2e-3);
+                }
+            }
+        }
+    }
+
+    private static void checkProduct(
+            NDManager manager,
+            RandomQuantized q,
+            CpuPreparedWeight weight,
+            int m,
+            DataType type,
+            double tolerance) {
+        float[] x = q.activations(m, 1000L * m + q.rows);
+        NDArray input = manager.create(x, new Shape(m, q.columns)).toType(type, false);
+        if (type != DataType.FLOAT32) {
+            x = input.toType(DataType.FLOAT32, false).toFloatArray();
+        }
+        NDArray output = weight.apply(input);
+        assertEquals(new Shape(m, q.rows), output.getShape());
+        assertEquals(type, output.getDataType());
+        float[] got = output.toType(DataType.FLOAT32, false).toFloatArray();
+        double[] scale = new double[m * q.rows];
+        double[] expected = q.reference(x, m, scale);
+        for (int i = 0; i < got.length; i++) {
+            double allowed = tolerance * (scale[i] + 1e-3);
+            String where =
+                    String.format(
+                            "%s %d-bit g%d N=%d K=%d M=%d %s at %d",
+                            weight.kernelName(),
+                            q.bits,
+                            q.groupSize,
+                            q.rows,
+                            q.columns,
+                            m,
+                            type,
+                            i);
+            assertEquals(expected[i], got[i], allowed, where);
+        }
+    }
+
+    @Test
+    void halfPrecisionScalesAreConvertedOnceAndCounted() {
+        RandomQuantized q = new RandomQuantized(9, 128, 4, 64, 7);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            q.roundScalesToHalf(manager);
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT16);
+            CpuQuantizedMatmul backend = new CpuQuantizedMatmul(CpuKernels.scalar());
+            try (CpuPreparedWeight weight = backend.prepare(tensor)) {
+                assertEquals(2L * 9 * 2 * 4, weight.extraResidentBytes());
+                checkProduct(manager, q, weight, 1, DataType.FLOAT32, 1e-5);
+                checkProduct(manager, q, weight, 4, DataType.FLOAT32, 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void readsTheTensorMemoryWithoutCopying() {
+        RandomQuantized q = new RandomQuantized(5, 64, 4, 32, 11);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
+            try (CpuPreparedWeight weight =
+                    new CpuQuantizedMatmul(CpuKernels.scalar()).prepare(tensor)) {
+                // Change codes, scales and biases in place with PyTorch operations: a prepared weight
+                // that had copied them would still compute with the old values.
+                tensor.packed().subi(tensor.packed());
+                tensor.scales().muli(2);
+                tensor.biases().addi(1);
+                for (int n = 0; n < q.rows; n++) {
+                    Arrays.fill(q.codes[n], 0);
+                }
+                for (int i = 0; i < q.scales.length; i++) {
+                    q.scales[i] *= 2;
+                    q.biases[i] += 1;
+                }
+                checkProduct(manager, q, weight, 1, DataType.FLOAT32, 1e-5);
+                checkProduct(manager, q, weight, 3, DataType.FLOAT32, 1e-5);
+            }
+        }
+    }
+
+    @Test
+    void keepsLeadingDimensionsOfTheActivations() {
+        RandomQuantized q = new RandomQuantized(6, 64, 8, 64, 3);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
+            try (CpuPreparedWeight weight =
+                    new CpuQuantizedMatmul(CpuKernels.scalar()).prepare(tensor)) {
+                float[] x = q.activations(6, 5);
+                NDArray out = weight.apply(manager.create(x, new Shape(2, 3, 64)));
+                assertEquals(new Shape(2, 3, 6), out.getShape());
+                NDArray flat = weight.apply(manager.create(x, new Shape(6, 64)));
+                assertTrue(out.reshape(6, 6).contentEquals(flat));
+                NDArray vector = weight.apply(manager.create(new float[64], new Shape(64)));
+                assertEquals(new Shape(6), vector.getShape());
+            }
+        }
+    }
+
+    @Test
+    void rejectsBadActivationsAndClosedWeights() {
+        RandomQuantized q = new RandomQuantized(4, 64, 2, 32, 4);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
+            CpuPreparedWeight weight = new CpuQuantizedMatmul(CpuKernels.scalar()).prepare(tensor);
+            IllegalArgumentException wrongK =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> weight.apply(manager.zeros(new Shape(2, 63))));
+            assertTrue(wrongK.getMessage().contains("K=64"), wrongK.getMessage());
+            IllegalArgumentException wrongType =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> weight.apply(manager.zeros(new Shape(2, 64), DataType.INT32)));
+            assertTrue(
+                    wrongType.getMessage().toLowerCase().contains("int32"), wrongType.getMessage());
+            tensor.close();
+            assertThrows(
+                    IllegalStateException.class, () -> weight.apply(manager.zeros(new Shape(64))));
+        }
+    }
+
+    @Test
+    void vectorKernelCanBeTurnedOffBySettingOrSystemProperty() {
+        Assumptions.assumeTrue(CpuKernels.isVectorApiPresent(), "needs the Vector API module");
+        BackendSettingsHolder settings = new BackendSettingsHolder();
+        assertTrue(new CpuQuantizedMatmul(settings.defaults).kernelName().startsWith("vector"));
+        assertEquals("scalar", new CpuQuantizedMatmul(settings.vectorOff).kernelName());
+        String previous = System.getProperty(CpuKernels.VECTOR_PROPERTY);
+        System.setProperty(CpuKernels.VECTOR_PROPERTY, "false");
+        try {
+            assertEquals("scalar", new CpuQuantizedMatmul(settings.defaults).kernelName());
+        } finally {
+            if (previous == null) {
+                System.clearProperty(CpuKernels.VECTOR_PROPERTY);
+            } else {
+                System.setProperty(CpuKernels.VECTOR_PROPERTY, previous);
+            }
+        }
+    }
+
+    /** Backend settings with and without the vector kernel. */
+    private static final class BackendSettingsHolder {
+        final dev.djlmetal.backend.BackendSettings defaults =
+                dev.djlmetal.backend.BackendSettings.defaults();
+        final dev.djlmetal.backend.BackendSettings vectorOff =
+                dev.djlmetal.backend.BackendSettings.builder()
+                        .optProperty(CpuKernels.VECTOR_SETTING, "false")
+                        .build();
+    }
+}

@@ -1,0 +1,2 @@
+/** JMH benchmarks of the quantized blocks and backends. */
+package dev.djlmetal.examples.bench;
