@@ -123,7 +123,7 @@ public final class AffineQuantizer {
                 biases = biases.toType(DataType.FLOAT32, false);
             }
             NDArray weight =
-                    codes.reshape(rows, groups, tensor.groupSize()).mul(scales).add(biases);
+                    codes.reshape(rows, groups, tensor.groupSize()).muli(scales).addi(biases);
             weight = weight.reshape(rows, columns).toType(dataType, false);
             weight.attach(parent);
             return weight;
@@ -169,7 +169,7 @@ public final class AffineQuantizer {
         NDArray scaled =
                 pieces.toType(DataType.FLOAT32, false)
                         .reshape(rows, words / layout.wordsPerPeriod(), layout.piecesPerPeriod())
-                        .mul(factors);
+                        .muli(factors);
         if (layout.piecesPerUnit() == 1) {
             return scaled.reshape(rows, columns);
         }
@@ -177,7 +177,7 @@ public final class AffineQuantizer {
         NDArray unitValues =
                 scaled.reshape(rows, units, layout.piecesPerUnit()).sum(new int[] {2}, true);
         NDArray shifts = scope.create(layout.unitToCodeShifts());
-        NDArray codes = unitValues.mul(shifts).floor().mod(1 << bits);
+        NDArray codes = unitValues.mul(shifts).floor().modi(1 << bits);
         return codes.reshape(rows, columns);
     }
 
@@ -198,7 +198,7 @@ public final class AffineQuantizer {
                             .mul(codeWeights)
                             .sum(new int[] {2}, true);
             NDArray shifts = manager.create(layout.unitToPieceShifts());
-            pieces = units.mul(shifts).floor().mod(1 << layout.pieceBits());
+            pieces = units.mul(shifts).floor().modi(1 << layout.pieceBits());
         }
         NDArray pieceWeights = manager.create(layout.pieceWeightsInWord());
         NDArray unsigned =
