@@ -3,6 +3,7 @@ package dev.djlmetal.quant;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
@@ -27,6 +28,7 @@ public final class AffineQuantizer {
 
     private static final long TWO_POW_31 = 1L << 31;
     private static final long TWO_POW_32 = 1L << 32;
+    private static final float FLOAT_TWO_POW_32 = 0x1p32f;
 
     private AffineQuantizer() {}
 
@@ -153,22 +155,25 @@ public final class AffineQuantizer {
     /**
      * Unpacks codes as exact float32 integers into {@code scope}.
      *
-     * <p>Steps: widen to INT64 and take cumulative remainders by {@code 2^(p * i)}; their
-     * differences are the pieces times {@code 2^(p * i)}; in float32, scale each piece to its
-     * weight within a unit and sum the pieces of a unit; split units into codes with a floor and a
-     * remainder. For 2, 4 and 8 bits a piece is a code, so the last two steps vanish.
+     * <p>Steps: the remainders of each word modulo {@code 2^(p * i)} (int32, below the top piece)
+     * followed by the word itself are cumulative, so their differences are the pieces times {@code
+     * 2^(p * i)}; the top difference is signed (the word is), and a float32 remainder modulo {@code
+     * 2^32} makes it unsigned. In float32, each piece is scaled to its weight within a unit and the
+     * pieces of a unit are summed; units split into codes with a floor and a remainder. For 2, 4
+     * and 8 bits a piece is a code, so the last two steps vanish.
      */
     private static NDArray unpackToFloat(NDArray packed, int bits, long columns, NDManager scope) {
         PieceLayout layout = PieceLayout.of(bits);
         long rows = checkPacked(packed, layout, columns);
         long words = packed.getShape().get(1);
-        NDArray wide = scoped(packed.toType(DataType.INT64, true), scope);
+        NDArray word = scoped(packed.reshape(rows, words, 1), scope);
         NDArray moduli = scope.create(layout.cumulativeModuli());
-        NDArray pieces = wide.reshape(rows, words, 1).mod(moduli).diff(1, 2);
+        NDArray cumulative = word.mod(moduli).concat(word, 2);
+        NDArray pieces = cumulative.diff(1, 2).toType(DataType.FLOAT32, false);
+        pieces.get(new NDIndex("..., -1")).modi(FLOAT_TWO_POW_32);
         NDArray factors = scope.create(layout.wordToUnitFactors());
         NDArray scaled =
-                pieces.toType(DataType.FLOAT32, false)
-                        .reshape(rows, words / layout.wordsPerPeriod(), layout.piecesPerPeriod())
+                pieces.reshape(rows, words / layout.wordsPerPeriod(), layout.piecesPerPeriod())
                         .muli(factors);
         if (layout.piecesPerUnit() == 1) {
             return scaled.reshape(rows, columns);

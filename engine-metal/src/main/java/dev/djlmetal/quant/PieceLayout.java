@@ -82,12 +82,13 @@ final class PieceLayout {
     }
 
     /**
-     * Returns {@code 2^(pieceBits * i)} for {@code i = 0 .. piecesPerWord}: the cumulative moduli.
+     * Returns {@code 2^(pieceBits * i)} for {@code i = 0 .. piecesPerWord - 1}: the cumulative
+     * moduli below the top piece, all within the int32 range.
      */
-    long[] cumulativeModuli() {
-        long[] moduli = new long[piecesPerWord() + 1];
+    int[] cumulativeModuli() {
+        int[] moduli = new int[piecesPerWord()];
         for (int i = 0; i < moduli.length; i++) {
-            moduli[i] = 1L << (pieceBits * i);
+            moduli[i] = 1 << (pieceBits * i);
         }
         return moduli;
     }
