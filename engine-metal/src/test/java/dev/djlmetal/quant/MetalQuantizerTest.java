@@ -103,7 +103,14 @@ class MetalQuantizerTest {
             assertEquals(before.getShape(), after.getShape());
             double error = relativeError(before, after);
             assertTrue(error < 0.02, "relative error " + error);
-            assertTrue(report.toString().contains("in_features 172 not divisible"));
+            String table = report.toString();
+            assertTrue(table.startsWith("Quantized layers: 2"), table);
+            assertTrue(table.contains("Layers kept in float: 1"), table);
+            String totals =
+                    "total\\s+" + report.getBytesBefore() + "\\s+" + report.getBytesAfter();
+            assertTrue(table.lines().anyMatch(line -> line.matches(totals)), table);
+            String skippedRow = "3\\s+in_features 172 not divisible by group_size 32";
+            assertTrue(table.lines().anyMatch(line -> line.matches(skippedRow)), table);
         }
     }
 
