@@ -1,7 +1,9 @@
 package dev.djlmetal.backend.metal;
 
 import ai.djl.ndarray.types.DataType;
+
 import dev.djlmetal.quant.QuantSpec;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -10,11 +12,12 @@ import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /**
- * The {@code affine_qmm_t} kernels of {@code affine_qmm.metal}: their host names, launch geometry and argument
- * struct. The geometry constants mirror the ones in the MSL source.
+ * The {@code affine_qmm_t} kernels of {@code affine_qmm.metal}: their host names, launch geometry
+ * and argument struct. The geometry constants mirror the ones in the MSL source.
  *
- * <p>Two kernels exist per activation type (float, half), bits (2, 3, 4, 5, 6, 8) and group size (32, 64, 128):
- * {@code affine_qmv}, the decode kernel for few activation rows, and {@code affine_qmm}, the tiled kernel.
+ * <p>Two kernels exist per activation type (float, half), bits (2, 3, 4, 5, 6, 8) and group size
+ * (32, 64, 128): {@code affine_qmv}, the decode kernel for few activation rows, and {@code
+ * affine_qmm}, the tiled kernel.
  */
 public final class AffineQmmKernels {
 
@@ -100,13 +103,13 @@ public final class AffineQmmKernels {
             default:
                 throw new IllegalArgumentException(
                         "The Metal affine_qmm_t kernels take FLOAT32 or FLOAT16 activations, got "
-                                + activations);
+                                + activations.name());
         }
     }
 
     /**
-     * Plans the launch of {@code y[m, n] = x[m, k] @ dequant(W[n, k])^T}: the decode kernel when {@code m <=
-     * decodeMaxRows}, the tiled kernel otherwise.
+     * Plans the launch of {@code y[m, n] = x[m, k] @ dequant(W[n, k])^T}: the decode kernel when
+     * {@code m <= decodeMaxRows}, the tiled kernel otherwise.
      *
      * @param m activation rows, at least 1
      * @param n output features, at least 1

@@ -3,8 +3,8 @@ package dev.djlmetal.backend.metal;
 import java.nio.ByteBuffer;
 
 /**
- * A buffer in memory shared by the host and the device ({@code MTLResourceStorageModeShared}): the host writes
- * and reads it through {@link #contents()}, kernels see it as a {@code device} pointer.
+ * A buffer in memory shared by the host and the device ({@code MTLResourceStorageModeShared}): the
+ * host writes and reads it through {@link #contents()}, kernels see it as a {@code device} pointer.
  */
 public interface MetalBuffer extends AutoCloseable {
 
@@ -16,7 +16,8 @@ public interface MetalBuffer extends AutoCloseable {
     long length();
 
     /**
-     * Returns a view of the whole buffer in native byte order, positioned at 0. Each call returns a new view.
+     * Returns a view of the whole buffer in native byte order, positioned at 0. Each call returns a
+     * new view.
      *
      * @return a direct byte buffer over the shared memory
      * @throws IllegalStateException when the buffer was closed

@@ -4,9 +4,9 @@ import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * The thin device layer the Metal backend dispatches through: compile MSL, allocate shared buffers, run one
- * kernel over a grid and wait for it. Implemented by the Apple GPU ({@code metal.objc}) and by the CPU emulator
- * ({@code metal.emulator}); everything above it is shared.
+ * The thin device layer the Metal backend dispatches through: compile MSL, allocate shared buffers,
+ * run one kernel over a grid and wait for it. Implemented by the Apple GPU ({@code metal.objc}) and
+ * by the CPU emulator ({@code metal.emulator}); everything above it is shared.
  *
  * <p>Implementations are thread-safe.
  */
@@ -38,8 +38,8 @@ public interface MetalDevice extends AutoCloseable {
     MetalBuffer newBuffer(long length);
 
     /**
-     * Runs a kernel over a grid and waits until it completes. Buffer {@code i} is bound at index {@code i};
-     * the argument bytes are bound (copied) at index {@code buffers.size()}.
+     * Runs a kernel over a grid and waits until it completes. Buffer {@code i} is bound at index
+     * {@code i}; the argument bytes are bound (copied) at index {@code buffers.size()}.
      *
      * @param pipeline the kernel
      * @param buffers the buffers, in binding order

@@ -1,8 +1,8 @@
 package dev.djlmetal.backend.metal;
 
 /**
- * A failure reported by a Metal device: a library that does not compile, a missing kernel function, a
- * command buffer that ended in error.
+ * A failure reported by a Metal device: a library that does not compile, a missing kernel function,
+ * a command buffer that ended in error.
  */
 public class MetalException extends RuntimeException {
 

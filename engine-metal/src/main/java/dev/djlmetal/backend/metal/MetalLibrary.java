@@ -8,7 +8,8 @@ public interface MetalLibrary extends AutoCloseable {
      *
      * @param functionName the kernel's host name
      * @return the pipeline
-     * @throws MetalException naming the function when the library has no such kernel or it cannot be built
+     * @throws MetalException naming the function when the library has no such kernel or it cannot
+     *     be built
      */
     MetalPipeline newPipeline(String functionName);
 

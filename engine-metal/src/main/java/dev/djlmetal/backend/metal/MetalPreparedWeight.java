@@ -4,17 +4,19 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+
 import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.quant.QuantSpec;
 import dev.djlmetal.quant.QuantizedTensor;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
 
 /**
- * A quantized weight resident in shared device buffers: packed codes as uploaded (the uint32 words of the
- * little-endian bit stream), scales and biases as float32. Activations are copied in and the product copied out
- * on every call.
+ * A quantized weight resident in shared device buffers: packed codes as uploaded (the uint32 words
+ * of the little-endian bit stream), scales and biases as float32. Activations are copied in and the
+ * product copied out on every call.
  */
 final class MetalPreparedWeight implements PreparedWeight {
 
@@ -104,14 +106,19 @@ final class MetalPreparedWeight implements PreparedWeight {
         if (dataType != DataType.FLOAT32 && dataType != DataType.FLOAT16) {
             throw new IllegalArgumentException(
                     "Metal affine_qmm_t activations must be FLOAT32 or FLOAT16, got "
-                            + dataType
+                            + dataType.name()
                             + " for weight "
                             + describe());
         }
         Shape shape = x.getShape();
         if (shape.dimension() == 0 || shape.get(shape.dimension() - 1) != columns) {
             throw new IllegalArgumentException(
-                    "Activations " + shape + " must end in K=" + columns + " for weight " + describe());
+                    "Activations "
+                            + shape
+                            + " must end in K="
+                            + columns
+                            + " for weight "
+                            + describe());
         }
         Shape outShape = shape.slice(0, shape.dimension() - 1).add(rows);
         long m = shape.size() / columns;

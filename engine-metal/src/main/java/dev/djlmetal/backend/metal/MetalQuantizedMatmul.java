@@ -5,20 +5,24 @@ import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.quant.QuantizedTensor;
+
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * {@code affine_qmm_t} through the MSL kernels of {@link AffineQmmKernels} on a {@link MetalDevice}. The kernel
- * choice, grid sizes, buffer bindings and argument structs live here and are the same for the Apple GPU and the
- * CPU emulator.
+ * {@code affine_qmm_t} through the MSL kernels of {@link AffineQmmKernels} on a {@link
+ * MetalDevice}. The kernel choice, grid sizes, buffer bindings and argument structs live here and
+ * are the same for the Apple GPU and the CPU emulator.
  *
- * <p>Products with at most {@link #getDecodeMaxRows()} activation rows use the decode kernel, larger ones the
- * tiled kernel; the threshold is the backend property {@value #DECODE_MAX_ROWS_PROPERTY}.
+ * <p>Products with at most {@link #getDecodeMaxRows()} activation rows use the decode kernel,
+ * larger ones the tiled kernel; the threshold is the backend property {@value
+ * #DECODE_MAX_ROWS_PROPERTY}.
  */
 public final class MetalQuantizedMatmul implements QuantizedMatmul {
 
-    /** The backend property holding the largest activation row count served by the decode kernel. */
+    /**
+     * The backend property holding the largest activation row count served by the decode kernel.
+     */
     public static final String DECODE_MAX_ROWS_PROPERTY = "metal.decodeMaxRows";
 
     /** The default of {@value #DECODE_MAX_ROWS_PROPERTY} (to be tuned on Apple hardware). */
@@ -96,7 +100,8 @@ public final class MetalQuantizedMatmul implements QuantizedMatmul {
     }
 
     /**
-     * Uploads the packed codes and the scales and biases (as float32) to shared device buffers, once per layer.
+     * Uploads the packed codes and the scales and biases (as float32) to shared device buffers,
+     * once per layer.
      *
      * @param weight the quantized weight {@code [N, K]}
      * @return a handle computing products on the device

@@ -1,6 +1,9 @@
 package dev.djlmetal.backend.metal;
 
-/** A three-dimensional size (Metal's {@code MTLSize}): a grid of threadgroups or a threadgroup of threads. */
+/**
+ * A three-dimensional size (Metal's {@code MTLSize}): a grid of threadgroups or a threadgroup of
+ * threads.
+ */
 public final class MetalSize {
 
     private final int width;

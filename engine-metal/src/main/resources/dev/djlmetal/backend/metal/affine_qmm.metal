@@ -31,6 +31,7 @@ static constant constexpr int SIMD_SIZE = 32;
 static constant constexpr int QMV_SIMDGROUPS = 2;
 static constant constexpr int QMV_ROWS_PER_SIMDGROUP = 4;
 static constant constexpr int QMV_VALUES_PER_LANE = 16;
+static_assert(QMV_ROWS_PER_SIMDGROUP == 4, "the rows of a SIMD group are reduced as one float4");
 
 // Tiled (prefill) kernel: a threadgroup of QMM_THREADS lanes computes a QMM_TILE_M x QMM_TILE_N
 // block of y, walking K in steps of QMM_TILE_K; each lane owns a 4 x 4 sub-block.
@@ -107,18 +108,19 @@ template <typename T, int BITS, int GROUP_SIZE>
             }
         }
     }
+    // One SIMD-group reduction for the four rows.
+    const float4 totals = simd_sum(float4(acc[0], acc[1], acc[2], acc[3]));
     for (int r = 0; r < QMV_ROWS_PER_SIMDGROUP; ++r) {
-        const float total = simd_sum(acc[r]);
         const uint n = n_first + r;
         if (slid == 0 && n < params.n) {
-            y[ulong(m) * params.n + n] = T(total);
+            y[ulong(m) * params.n + n] = T(totals[r]);
         }
     }
 }
 
 // Tiled kernel, for larger M: grid (ceil(N / QMM_TILE_N), ceil(M / QMM_TILE_M), 1), QMM_THREADS
-// threads per threadgroup. Per K step the threadgroup stages a tile of x and a dequantized tile of W
-// in threadgroup memory (float), then every lane accumulates its 4 x 4 outputs.
+// threads per threadgroup. Per K step the threadgroup stages a tile of x and a dequantized tile of
+// W in threadgroup memory (float), then every lane accumulates its 4 x 4 outputs.
 template <typename T, int BITS, int GROUP_SIZE>
 [[kernel]] void affine_qmm(
         device const uchar* w [[buffer(0)]],

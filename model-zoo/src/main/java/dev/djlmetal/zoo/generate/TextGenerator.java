@@ -70,6 +70,10 @@ public final class TextGenerator {
     public static TextGenerator newInstance(Model model, Map<String, ?> arguments)
             throws IOException {
         Path dir = model.getModelPath();
+        if (dir == null) {
+            throw new IllegalArgumentException(
+                    "Model " + model.getName() + " was not loaded from a directory");
+        }
         GenerationConfig config =
                 GenerationConfig.fromArguments(arguments, GenerationConfig.readEosTokenIds(dir));
         if (model.getBlock() == null) {

@@ -2,7 +2,10 @@ package dev.djlmetal.zoo.testing;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.zoo.llama.LlamaConfig;
+import java.util.Collections;
+import java.util.Map;
 import java.util.Random;
 
 /**
@@ -119,5 +122,125 @@ public final class TinyCheckpoints {
             data[i] = (float) (1 + random.nextGaussian() * 0.1);
         }
         w.put(name, new long[] {size}, data);
+    }
+
+    /**
+     * Puts float weights into an in-memory checkpoint (all F32).
+     *
+     * @param weights the weights
+     * @return the tensors
+     */
+    public static InMemoryTensors floatTensors(TinyWeights weights) {
+        InMemoryTensors t = new InMemoryTensors();
+        for (String name : weights.all().keySet()) {
+            t.putFloat(name, weights.shape(name), weights.get(name));
+        }
+        return t;
+    }
+
+    /** A quantized checkpoint fixture: config.json, tensors and the weights they stand for. */
+    public static final class QuantizedFixture {
+        /** The config.json with its quantization block. */
+        public final JsonObject config;
+        /** The checkpoint tensors. */
+        public final InMemoryTensors tensors;
+        /** The float weights with every quantized matrix replaced by its dequantized value. */
+        public final TinyWeights dequantized;
+
+        QuantizedFixture(JsonObject config, InMemoryTensors tensors, TinyWeights dequantized) {
+            this.config = config;
+            this.tensors = tensors;
+            this.dequantized = dequantized;
+        }
+    }
+
+    /**
+     * Quantizes float weights into a checkpoint of the given format: MLX quantizes every eligible
+     * linear layer and the embedding (tied: also the output projection), transformers every
+     * eligible linear layer except {@code lm_head}.
+     *
+     * @param configJson the float config.json
+     * @param weights the float weights
+     * @param format {@link CheckpointFormat#MLX} or {@link CheckpointFormat#TRANSFORMERS}
+     * @param bits the default code width
+     * @param groupSize the group size
+     * @return the fixture
+     */
+    public static QuantizedFixture quantized(
+            JsonObject configJson,
+            TinyWeights weights,
+            CheckpointFormat format,
+            int bits,
+            int groupSize) {
+        return quantized(configJson, weights, format, bits, groupSize, Collections.emptyMap());
+    }
+
+    /**
+     * Like {@link #quantized(JsonObject, TinyWeights, CheckpointFormat, int, int)} with MLX
+     * per-module bit widths.
+     *
+     * @param configJson the float config.json
+     * @param weights the float weights
+     * @param format the format
+     * @param bits the default code width
+     * @param groupSize the group size
+     * @param bitsOverrides module path to bits (MLX only)
+     * @return the fixture
+     */
+    public static QuantizedFixture quantized(
+            JsonObject configJson,
+            TinyWeights weights,
+            CheckpointFormat format,
+            int bits,
+            int groupSize,
+            Map<String, Integer> bitsOverrides) {
+        boolean mlx = format == CheckpointFormat.MLX;
+        JsonObject config = configJson.deepCopy();
+        JsonObject block = new JsonObject();
+        if (mlx) {
+            block.addProperty("group_size", groupSize);
+            block.addProperty("bits", bits);
+            for (Map.Entry<String, Integer> e : bitsOverrides.entrySet()) {
+                JsonObject o = new JsonObject();
+                o.addProperty("bits", e.getValue());
+                o.addProperty("group_size", groupSize);
+                block.add(e.getKey(), o);
+            }
+            config.add("quantization", block);
+        } else {
+            block.addProperty("quant_method", "metal");
+            block.addProperty("bits", bits);
+            block.addProperty("group_size", groupSize);
+            block.add("modules_to_not_convert", JsonParser.parseString("[\"lm_head\"]"));
+            config.add("quantization_config", block);
+        }
+        InMemoryTensors tensors = new InMemoryTensors();
+        TinyWeights dequantized = new TinyWeights();
+        for (String name : weights.all().keySet()) {
+            long[] shape = weights.shape(name);
+            float[] w = weights.get(name);
+            String module = name.substring(0, name.lastIndexOf('.'));
+            boolean matrix = name.endsWith(".weight") && shape.length == 2;
+            boolean embedding = module.endsWith("embed_tokens");
+            boolean eligible =
+                    matrix
+                            && shape[1] % groupSize == 0
+                            && (mlx || (!embedding && !module.equals("lm_head")));
+            if (!eligible) {
+                tensors.putFloat(name, shape, w);
+                dequantized.put(name, shape, w);
+                continue;
+            }
+            int b = bitsOverrides.getOrDefault(module, bits);
+            int rows = (int) shape[0];
+            int cols = (int) shape[1];
+            TinyQuantizer.Quantized q = TinyQuantizer.quantize(w, rows, cols, b, groupSize);
+            long[] groups = {rows, cols / groupSize};
+            tensors.putU32(name, new long[] {rows, cols * b / 32}, q.packed);
+            tensors.putFloat(module + ".scales", groups, q.scales);
+            tensors.putFloat(module + (mlx ? ".biases" : ".qbiases"), groups, q.biases);
+            dequantized.put(name, shape, TinyQuantizer.dequantize(q, rows, cols, b, groupSize));
+        }
+        return new QuantizedFixture(config, tensors, dequantized);
     }
 }

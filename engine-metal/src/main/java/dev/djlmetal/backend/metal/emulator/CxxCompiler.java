@@ -13,13 +13,15 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The host C++ compiler the emulator builds kernels with: the {@value #COMPILER_PROPERTY} system property when
- * set, otherwise the first of {@code g++}, {@code c++}, {@code clang++} on the {@code PATH}. It must support
- * C++20 and {@code _Float16} (g++ 12 or clang 15 and later).
+ * The host C++ compiler the emulator builds kernels with: the {@value #COMPILER_PROPERTY} system
+ * property when set, otherwise the first of {@code g++}, {@code c++}, {@code clang++} on the {@code
+ * PATH}. It must support C++20 and {@code _Float16} (g++ 12 or clang 15 and later).
  */
 public final class CxxCompiler {
 
-    /** The system property naming the compiler (an executable path or a name looked up on the PATH). */
+    /**
+     * The system property naming the compiler (an executable path or a name looked up on the PATH).
+     */
     public static final String COMPILER_PROPERTY = "djlmetal.cxx";
 
     private static final String[] CANDIDATES = {"g++", "c++", "clang++"};
@@ -114,7 +116,7 @@ public final class CxxCompiler {
     public List<String> sharedLibraryFlags() {
         return List.of(
                 "-std=c++20",
-                "-O2",
+                "-O1",
                 "-DDJLM_EMULATOR",
                 "-Wno-attributes",
                 "-fPIC",
@@ -126,7 +128,8 @@ public final class CxxCompiler {
      * Compiles one translation unit into a shared library.
      *
      * @param source the C++ file
-     * @param includeDir the directory searched for {@code #include "..."} and {@code <metal_stdlib>}
+     * @param includeDir the directory searched for {@code #include "..."} and {@code
+     *     <metal_stdlib>}
      * @param output the library to write
      * @throws IllegalStateException with the compiler's output when compilation fails
      */

@@ -2,11 +2,15 @@ package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
+
 import dev.djlmetal.backend.metal.MetalBuffer;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
-/** A shared buffer of the emulator: native memory that the compiled kernels read and write directly. */
+/**
+ * A shared buffer of the emulator: native memory that the compiled kernels read and write directly.
+ */
 final class EmulatedBuffer implements MetalBuffer {
 
     private final long length;
@@ -16,7 +20,10 @@ final class EmulatedBuffer implements MetalBuffer {
     EmulatedBuffer(long length) {
         if (length < 1 || length > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(
-                    "Emulated Metal buffers hold 1 to " + Integer.MAX_VALUE + " bytes, got " + length);
+                    "Emulated Metal buffers hold 1 to "
+                            + Integer.MAX_VALUE
+                            + " bytes, got "
+                            + length);
         }
         this.length = length;
         this.memory = new Memory(length);

@@ -2,14 +2,15 @@ package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
+
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
 
 /**
- * An MSL source compiled by the emulator: each kernel variant {@code name} is the exported function {@code
- * djlm_name}. The native library stays loaded for the life of the JVM (it is shared by every library compiled
- * from the same source), so {@link #close()} has nothing to release.
+ * An MSL source compiled by the emulator: each kernel variant {@code name} is the exported function
+ * {@code djlm_name}. The native library stays loaded for the life of the JVM (it is shared by every
+ * library compiled from the same source), so {@link #close()} has nothing to release.
  */
 final class EmulatedLibrary implements MetalLibrary {
 

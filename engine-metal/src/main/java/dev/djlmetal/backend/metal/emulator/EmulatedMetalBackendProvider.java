@@ -7,8 +7,9 @@ import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
 
 /**
- * Provides {@code backend=metal-emulated}: the Metal kernels run by the CPU emulator. Available wherever a C++20
- * compiler is found (see {@link CxxCompiler}); slow, meant for kernel development and tests.
+ * Provides {@code backend=metal-emulated}: the Metal kernels run by the CPU emulator. Available
+ * wherever a C++20 compiler is found (see {@link CxxCompiler}); slow, meant for kernel development
+ * and tests.
  */
 public final class EmulatedMetalBackendProvider implements QuantizedBackendProvider {
 

@@ -3,20 +3,24 @@ package dev.djlmetal.backend.metal.emulator;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+
 import dev.djlmetal.backend.metal.MetalBuffer;
 import dev.djlmetal.backend.metal.MetalDevice;
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
 import dev.djlmetal.backend.metal.MetalSize;
+
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A {@link MetalDevice} that runs MSL kernels on the CPU: libraries are compiled as C++20 with the host compiler
- * through the shim header {@code metal_stdlib}; a dispatch runs the threadgroups one after another, each with one
- * thread per lane. Dispatches are serialized (threadgroup memory is a single static area per kernel).
+ * A {@link MetalDevice} that runs MSL kernels on the CPU: libraries are compiled as C++20 with the
+ * host compiler through the shim header {@code metal_stdlib}; a dispatch runs the threadgroups one
+ * after another, each with one thread per lane. Dispatches are serialized (threadgroup memory is a
+ * single static area per kernel).
  */
 public final class EmulatedMetalDevice implements MetalDevice {
 
@@ -60,7 +64,7 @@ public final class EmulatedMetalDevice implements MetalDevice {
     public MetalLibrary compileLibrary(String source) {
         try {
             return new EmulatedLibrary(EmulatorBuild.load(compiler, source));
-        } catch (IllegalStateException | UnsatisfiedLinkError e) {
+        } catch (IllegalStateException | UncheckedIOException | UnsatisfiedLinkError e) {
             throw new MetalException("Cannot build the Metal emulator: " + e.getMessage(), e);
         }
     }
@@ -101,7 +105,8 @@ public final class EmulatedMetalDevice implements MetalDevice {
                     throw new IllegalArgumentException(
                             "Buffer " + i + " does not belong to " + getName());
                 }
-                table.setPointer((long) i * Native.POINTER_SIZE, ((EmulatedBuffer) buffer).pointer());
+                table.setPointer(
+                        (long) i * Native.POINTER_SIZE, ((EmulatedBuffer) buffer).pointer());
             }
             byte[] bytes = new byte[argumentBytes];
             arguments.duplicate().get(bytes);

@@ -1,6 +1,7 @@
 package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.NativeLibrary;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -20,11 +21,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Builds an MSL source into a native library for the emulator: the source, the shim header {@code metal_stdlib}
- * and the lane runtime {@code djlm_runtime.hpp} are written to a cache directory keyed by a hash of all inputs
- * (sources, compiler, flags), compiled once, and loaded with JNA. A library is built at most once per JVM and
- * reused across JVMs through the directory ({@value #CACHE_DIR_PROPERTY}, default a folder in {@code
- * java.io.tmpdir}).
+ * Builds an MSL source into a native library for the emulator: the source, the shim header {@code
+ * metal_stdlib} and the lane runtime {@code djlm_runtime.hpp} are written to a cache directory
+ * keyed by a hash of all inputs (sources, compiler, flags), compiled once, and loaded with JNA. A
+ * library is built at most once per JVM and reused across JVMs through the directory ({@value
+ * #CACHE_DIR_PROPERTY}, default a folder in {@code java.io.tmpdir}).
  */
 final class EmulatorBuild {
 
@@ -61,7 +62,8 @@ final class EmulatorBuild {
         files.put(KERNELS, mslSource);
         files.put(MAIN, MAIN_TEXT);
         String key = hash(compiler, files);
-        return LOADED.computeIfAbsent(key, k -> NativeLibrary.getInstance(build(compiler, files, k)));
+        return LOADED.computeIfAbsent(
+                key, k -> NativeLibrary.getInstance(build(compiler, files, k)));
     }
 
     private static String build(CxxCompiler compiler, Map<String, String> files, String key) {
@@ -98,8 +100,7 @@ final class EmulatorBuild {
             }
             return library.toAbsolutePath().toString();
         } catch (IOException e) {
-            throw new UncheckedIOException(
-                    "Cannot build the Metal emulator library in " + root, e);
+            throw new UncheckedIOException("Cannot build the Metal emulator library in " + root, e);
         } finally {
             if (staging != null) {
                 deleteQuietly(staging);

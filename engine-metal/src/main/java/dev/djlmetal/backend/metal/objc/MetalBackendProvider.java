@@ -5,12 +5,13 @@ import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.QuantizedBackendProvider;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
+
 import java.util.Locale;
 
 /**
- * Provides {@code backend=metal}: the kernels on the Apple GPU. Available on macOS on arm64 when {@code
- * MTLCreateSystemDefaultDevice} returns a device. The device (and its command queue) is opened once per JVM and
- * shared by every model.
+ * Provides {@code backend=metal}: the kernels on the Apple GPU. Available on macOS on arm64 when
+ * {@code MTLCreateSystemDefaultDevice} returns a device. The device (and its command queue) is
+ * opened once per JVM and shared by every model.
  */
 public final class MetalBackendProvider implements QuantizedBackendProvider {
 

@@ -5,7 +5,10 @@ import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
 
-/** The C entry point of {@code Metal.framework}; loading it also loads Foundation (NSString, NSError). */
+/**
+ * The C entry point of {@code Metal.framework}; loading it also loads Foundation (NSString,
+ * NSError).
+ */
 interface MetalFramework extends Library {
 
     /** The framework's path on macOS. */

@@ -3,8 +3,8 @@ package dev.djlmetal.backend.metal.objc;
 import com.sun.jna.Structure;
 
 /**
- * Metal's {@code MTLSize}: three {@code NSUInteger}s (24 bytes on 64-bit Apple platforms). Passed by value
- * through {@link ByValue}, so libffi applies the platform's rule for large structs.
+ * Metal's {@code MTLSize}: three {@code NSUInteger}s (24 bytes on 64-bit Apple platforms). Passed
+ * by value through {@link ByValue}, so libffi applies the platform's rule for large structs.
  */
 @Structure.FieldOrder({"width", "height", "depth"})
 public class MtlSize extends Structure {

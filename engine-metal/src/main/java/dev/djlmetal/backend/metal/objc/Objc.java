@@ -1,11 +1,14 @@
 package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
+
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
-/** Small helpers over {@link ObjcRuntime}: cached selectors, NSString conversion, retain/release. */
+/**
+ * Small helpers over {@link ObjcRuntime}: cached selectors, NSString conversion, retain/release.
+ */
 final class Objc {
 
     private static final Map<String, Pointer> SELECTORS = new ConcurrentHashMap<>();

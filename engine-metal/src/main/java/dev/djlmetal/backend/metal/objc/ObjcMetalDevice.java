@@ -2,19 +2,22 @@ package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+
 import dev.djlmetal.backend.metal.MetalBuffer;
 import dev.djlmetal.backend.metal.MetalDevice;
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
 import dev.djlmetal.backend.metal.MetalSize;
+
 import java.nio.ByteBuffer;
 import java.util.List;
 
 /**
- * The Apple GPU as a {@link MetalDevice}, driven through the Objective-C runtime: the system default {@code
- * MTLDevice}, one command queue, shared-storage buffers, and one command buffer per dispatch, waited for
- * synchronously. Every call that makes autoreleased objects runs inside its own autorelease pool.
+ * The Apple GPU as a {@link MetalDevice}, driven through the Objective-C runtime: the system
+ * default {@code MTLDevice}, one command queue, shared-storage buffers, and one command buffer per
+ * dispatch, waited for synchronously. Every call that makes autoreleased objects runs inside its
+ * own autorelease pool.
  */
 public final class ObjcMetalDevice implements MetalDevice {
 
@@ -36,7 +39,8 @@ public final class ObjcMetalDevice implements MetalDevice {
             throw new MetalException("The Metal device refused to create a command queue");
         }
         this.name =
-                Objc.withPool(() -> Objc.toJava(Objc.rt().msgSendPointer(device, Objc.sel("name"))));
+                Objc.withPool(
+                        () -> Objc.toJava(Objc.rt().msgSendPointer(device, Objc.sel("name"))));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
+
 import dev.djlmetal.backend.metal.MetalPipeline;
 
 /** An {@code MTLComputePipelineState}; owns one retain, released with its library. */

@@ -5,17 +5,21 @@ import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
+
 import java.util.Map;
 
 /**
- * {@code libobjc} as seen from Java. {@code objc_msgSend} is bound once per call shape used by the device layer,
- * each with its exact C prototype: on arm64 variadic arguments travel on the stack, so calling {@code
- * objc_msgSend} as a variadic function would pass garbage. Every method whose name starts with {@code msgSend}
- * maps to the {@code objc_msgSend} symbol.
+ * {@code libobjc} as seen from Java. {@code objc_msgSend} is bound once per call shape used by the
+ * device layer, each with its exact C prototype: on arm64 variadic arguments travel on the stack,
+ * so calling {@code objc_msgSend} as a variadic function would pass garbage. Every method whose
+ * name starts with {@code msgSend} maps to the {@code objc_msgSend} symbol.
  *
  * <p>Argument names follow Objective-C: {@code self} is the receiver, {@code cmd} the selector.
  */
 interface ObjcRuntime extends Library {
+
+    /** The runtime library's path on macOS (served from the dyld shared cache). */
+    String LIBRARY_PATH = "/usr/lib/libobjc.A.dylib";
 
     /** The runtime, loaded on first use (macOS only). */
     ObjcRuntime INSTANCE = load();
@@ -25,7 +29,7 @@ interface ObjcRuntime extends Library {
                 (library, method) ->
                         method.getName().startsWith("msgSend") ? "objc_msgSend" : method.getName();
         return Native.load(
-                "objc",
+                LIBRARY_PATH,
                 ObjcRuntime.class,
                 Map.of(
                         Library.OPTION_FUNCTION_MAPPER,
@@ -138,7 +142,8 @@ interface ObjcRuntime extends Library {
     long msgSendLong(Pointer self, Pointer cmd);
 
     /**
-     * {@code void (id, SEL)}: {@code endEncoding}, {@code commit}, {@code waitUntilCompleted}, {@code release}.
+     * {@code void (id, SEL)}: {@code endEncoding}, {@code commit}, {@code waitUntilCompleted},
+     * {@code release}.
      *
      * @param self the receiver
      * @param cmd the selector
@@ -166,7 +171,8 @@ interface ObjcRuntime extends Library {
     void msgSendVoid(Pointer self, Pointer cmd, Pointer arg, long arg1, long arg2);
 
     /**
-     * {@code void (id, SEL, const void *, NSUInteger, NSUInteger)}: {@code setBytes:length:atIndex:}.
+     * {@code void (id, SEL, const void *, NSUInteger, NSUInteger)}: {@code
+     * setBytes:length:atIndex:}.
      *
      * @param self the receiver
      * @param cmd the selector
@@ -177,8 +183,8 @@ interface ObjcRuntime extends Library {
     void msgSendVoid(Pointer self, Pointer cmd, byte[] bytes, long arg1, long arg2);
 
     /**
-     * {@code void (id, SEL, MTLSize, MTLSize)}: {@code dispatchThreadgroups:threadsPerThreadgroup:}, both
-     * structs by value.
+     * {@code void (id, SEL, MTLSize, MTLSize)}: {@code
+     * dispatchThreadgroups:threadsPerThreadgroup:}, both structs by value.
      *
      * @param self the receiver
      * @param cmd the selector

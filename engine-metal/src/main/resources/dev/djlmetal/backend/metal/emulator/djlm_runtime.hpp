@@ -1,5 +1,6 @@
-// CPU runtime of the Metal kernel emulator: runs a grid of threadgroups with one OS thread per lane,
-// so threadgroup barriers and SIMD-group reductions synchronize real concurrent lanes as on a GPU.
+// CPU runtime of the Metal kernel emulator: runs a grid of threadgroups with one OS thread per
+// lane, so threadgroup barriers and SIMD-group reductions synchronize real concurrent lanes as on
+// a GPU.
 //
 // This header is included BEFORE the kernel source: it pulls in every standard header the emulator
 // needs while `thread`, `device`, `constant` and `threadgroup` are still ordinary identifiers (the
@@ -7,13 +8,13 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <barrier>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <latch>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <tuple>
 #include <type_traits>
@@ -96,8 +97,107 @@ T simd_sum(T v) {
 using LaneFunction = void (*)(void* const* buffers, const Lane& lane);
 
 /**
+ * The lane threads: created on first use, grown to the largest threadgroup seen, parked between
+ * dispatches and reused, so a dispatch costs no thread creation. The pool is intentionally never
+ * destroyed (its threads simply end with the process).
+ */
+class LanePool {
+public:
+    static LanePool& instance() {
+        static LanePool* pool = new LanePool();
+        return *pool;
+    }
+
+    /**
+     * Runs `function` on lanes [0, lanes) and returns once every lane has finished; returns false
+     * when the lane threads could not be started. Calls are serialized.
+     */
+    bool run(unsigned int lanes, void (*function)(void*, unsigned int), void* context) {
+        std::lock_guard<std::mutex> serial(dispatch_mutex_);
+        std::unique_lock<std::mutex> lock(mutex_);
+        try {
+            while (workers_.size() < lanes) {
+                const unsigned int index = static_cast<unsigned int>(workers_.size());
+                workers_.emplace_back([this, index] { work(index); });
+                workers_.back().detach();
+            }
+        } catch (...) {
+            return false;
+        }
+        function_ = function;
+        context_ = context;
+        active_ = lanes;
+        remaining_ = lanes;
+        ++generation_;
+        start_.notify_all();
+        done_.wait(lock, [this] { return remaining_ == 0; });
+        return true;
+    }
+
+private:
+    LanePool() = default;
+
+    void work(unsigned int index) {
+        unsigned long long seen = 0;
+        for (;;) {
+            void (*function)(void*, unsigned int);
+            void* context;
+            {
+                std::unique_lock<std::mutex> lock(mutex_);
+                start_.wait(lock, [&] { return generation_ != seen && index < active_; });
+                seen = generation_;
+                function = function_;
+                context = context_;
+            }
+            function(context, index);
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (--remaining_ == 0) {
+                done_.notify_one();
+            }
+        }
+    }
+
+    std::mutex dispatch_mutex_;
+    std::mutex mutex_;
+    std::condition_variable start_;
+    std::condition_variable done_;
+    std::vector<std::thread> workers_;
+    unsigned long long generation_ = 0;
+    unsigned int active_ = 0;
+    unsigned int remaining_ = 0;
+    void (*function_)(void*, unsigned int) = nullptr;
+    void* context_ = nullptr;
+};
+
+/** One dispatch: what every lane needs to run its share of the grid. */
+struct Dispatch {
+    void* const* buffers;
+    Uint3 grid;
+    LaneFunction function;
+    Group* group;
+};
+
+/** Runs lane `lid` over every threadgroup of the grid, in the same order on every lane. */
+inline void run_lane(void* context, unsigned int lid) {
+    Dispatch& dispatch = *static_cast<Dispatch*>(context);
+    Lane lane{dispatch.group, lid, lid / kSimdWidth, lid % kSimdWidth, {0, 0, 0}};
+    current_lane = &lane;
+    for (unsigned int z = 0; z < dispatch.grid.z; ++z) {
+        for (unsigned int y = 0; y < dispatch.grid.y; ++y) {
+            for (unsigned int x = 0; x < dispatch.grid.x; ++x) {
+                lane.tgid = Uint3{x, y, z};
+                dispatch.function(dispatch.buffers, lane);
+                // The next threadgroup reuses the same threadgroup memory.
+                dispatch.group->all.arrive_and_wait();
+            }
+        }
+    }
+    current_lane = nullptr;
+}
+
+/**
  * Runs every threadgroup of a grid, one threadgroup at a time (threadgroup memory is emulated with
- * function-scope statics), each with one thread per lane.
+ * function-scope statics), each with one pooled thread per lane.
  *
  * @param buffers the bound buffers, indexed as in the kernel's [[buffer(i)]] attributes
  * @param dims grid x, y, z then threads per threadgroup x, y, z
@@ -112,40 +212,8 @@ inline int run_grid(void* const* buffers, const unsigned int* dims, LaneFunction
     }
     const unsigned int lanes = static_cast<unsigned int>(lane_count);
     Group group(lanes);
-    std::latch start(1);
-    std::atomic<bool> abort{false};
-    std::vector<std::thread> threads;
-    threads.reserve(lanes);
-    try {
-        for (unsigned int lid = 0; lid < lanes; ++lid) {
-            threads.emplace_back([&, lid] {
-                start.wait();
-                if (abort.load()) {
-                    return;
-                }
-                Lane lane{&group, lid, lid / kSimdWidth, lid % kSimdWidth, {0, 0, 0}};
-                current_lane = &lane;
-                for (unsigned int z = 0; z < grid.z; ++z) {
-                    for (unsigned int y = 0; y < grid.y; ++y) {
-                        for (unsigned int x = 0; x < grid.x; ++x) {
-                            lane.tgid = Uint3{x, y, z};
-                            function(buffers, lane);
-                            // The next threadgroup reuses the same threadgroup memory.
-                            group.all.arrive_and_wait();
-                        }
-                    }
-                }
-                current_lane = nullptr;
-            });
-        }
-    } catch (...) {
-        abort.store(true);
-    }
-    start.count_down();
-    for (std::thread& t : threads) {
-        t.join();
-    }
-    return abort.load() ? 2 : 0;
+    Dispatch dispatch{buffers, grid, function, &group};
+    return LanePool::instance().run(lanes, &run_lane, &dispatch) ? 0 : 2;
 }
 
 /** Binds buffer i to kernel parameter type P: a pointer as is, a reference to the pointee. */
