@@ -170,9 +170,10 @@ public final class CheckpointLoader {
         if (format == CheckpointFormat.FLOAT) {
             if (!onTheFly) {
                 return new LoadedCheckpoint(
-                        architecture, format, null, 0, "Loaded float " + what);
+                        architecture, format, null, 0, "Loaded " + what + " in float");
             }
-            return QuantizedModules.quantizeOnTheFly(architecture, format, requested, what);
+            return QuantizedModules.quantizeOnTheFly(
+                    architecture, format, requested, manager.getDevice(), what);
         }
         MetalConfig config = runtimeConfig(layout.getQuantization(), requested);
         Map<String, QuantizedTensor> quantized = readQuantized(layout, tensors, manager);
@@ -191,7 +192,8 @@ public final class CheckpointLoader {
                             + " to float (dequantize=true)";
             return new LoadedCheckpoint(architecture, format, null, 0, summary);
         }
-        return QuantizedModules.placePreQuantized(architecture, format, config, quantized, what);
+        return QuantizedModules.placePreQuantized(
+                architecture, format, config, quantized, manager.getDevice(), what);
     }
 
     private static MetalConfig runtimeConfig(MetalConfig checkpoint, MetalConfig requested) {

@@ -14,6 +14,9 @@ import java.util.Map;
  * CheckpointLoader} and records the block, the effective quantization and the backend on the
  * model. Unknown options fail with an {@link IllegalArgumentException}; an inconsistent
  * checkpoint with a {@link MalformedModelException}.
+ *
+ * <p>It is registered by the model-zoo module, which also brings the architectures; the engine
+ * alone has no loader.
  */
 public final class CheckpointModelLoader implements ModelLoader {
 

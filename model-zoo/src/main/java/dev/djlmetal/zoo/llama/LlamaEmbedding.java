@@ -11,15 +11,20 @@ import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import dev.djlmetal.nn.QuantizableEmbedding;
+import dev.djlmetal.nn.TokenEmbedding;
 
 /**
  * The token embedding table {@code weight [vocab, hidden]}: maps INT64 token ids {@code [B, S]} to
  * rows {@code [B, S, hidden]}.
  *
  * <p>With tied word embeddings the same table is the output projection: see
- * {@link #projectTransposed(ParameterStore, NDArray, boolean)}.
+ * {@link #projectTransposed(ParameterStore, NDArray, boolean)}. As a {@link
+ * QuantizableEmbedding}, {@code MetalQuantizer} may replace it by a quantized embedding, which
+ * serves both directions too ({@link TokenEmbedding}).
  */
-public class LlamaEmbedding extends AbstractBlock {
+public class LlamaEmbedding extends AbstractBlock
+        implements QuantizableEmbedding, TokenEmbedding {
 
     private static final byte VERSION = 1;
 
@@ -78,6 +83,24 @@ public class LlamaEmbedding extends AbstractBlock {
         }
         NDArray w = parameterStore.getValue(weight, ids.getDevice(), training);
         return new NDList(w.get(ids.getManager(), new NDIndex("{}", ids)));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Parameter getEmbeddingWeight() {
+        return weight;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray embed(NDArray ids) {
+        return weight.getArray().get(ids.getManager(), new NDIndex("{}", ids));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public NDArray projectTransposed(NDArray x) {
+        return Linear.linear(x, weight.getArray()).head();
     }
 
     /**

@@ -9,11 +9,16 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import dev.djlmetal.nn.TokenEmbedding;
 
 /**
  * A Llama-family causal language model written with DJL Blocks: {@code model} (a
  * {@link LlamaModel}) followed by the output projection, either {@code lm_head} (a
  * {@link ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
+ *
+ * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed;
+ * when a quantizer has replaced it by a quantized {@link TokenEmbedding}, its
+ * {@link TokenEmbedding#projectTransposed(NDArray)} is used.
  *
  * <p>Block paths follow the Hugging Face names, for example {@code model.embed_tokens},
  * {@code model.layers.3.self_attn.q_proj}, {@code model.layers.3.mlp.down_proj},
@@ -105,7 +110,8 @@ public class LlamaForCausalLM extends AbstractBlock {
      *
      * @param inputIds INT64 {@code [B, S]}
      * @param cache the past cache, or {@link KvCache#empty()}
-     * @param attentionMask INT64 {@code [B, T + S]} with 0 for padding, or null
+     * @param attentionMask INT64 {@code [B, T + S]} with 0 for padding, or null; it is renamed
+     *     {@value #ATTENTION_MASK}
      * @return {@code [logits, key_0, value_0, ...]} as described by the forward contract
      */
     public NDList forward(NDArray inputIds, KvCache cache, NDArray attentionMask) {
@@ -143,8 +149,11 @@ public class LlamaForCausalLM extends AbstractBlock {
         if (embedding instanceof LlamaEmbedding) {
             return ((LlamaEmbedding) embedding).projectTransposed(ps, hidden, training);
         }
+        if (embedding instanceof TokenEmbedding) {
+            return ((TokenEmbedding) embedding).projectTransposed(hidden);
+        }
         throw new IllegalStateException(
-                "Tied output projection needs a LlamaEmbedding at model.embed_tokens, found "
+                "Tied output projection needs a TokenEmbedding at model.embed_tokens, found "
                         + embedding.getClass().getName());
     }
 

@@ -2,6 +2,7 @@ package dev.djlmetal.zoo.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
@@ -9,6 +10,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.engine.MetalModel;
+import dev.djlmetal.quant.QuantizationReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -65,6 +68,20 @@ class Stories260KTest {
     @Test
     void greedyFloat32ContinuationMatchesTheReadme() throws Exception {
         assertEquals(TEXT, generate(Map.of(), 120));
+    }
+
+    @Test
+    void eightBitOnTheFlyQuantizationKeepsTheFirstSentence() throws Exception {
+        Map<String, String> options = Map.of("bits", "8", "groupSize", "32");
+        assertEquals(FIRST_SENTENCE, generate(options, 15));
+        try (Model model = Model.newInstance("stories260K", "Metal")) {
+            model.load(modelDir, null, options);
+            QuantizationReport report =
+                    (QuantizationReport) ((MetalModel) model).getQuantizationReport();
+            // 5 layers x (q, k, v, o, gate, up); down_proj's 172 inputs are not divisible by 32
+            assertEquals(30, report.getConverted().size());
+            assertTrue(report.getSkippedPaths().contains("model.layers.4.mlp.down_proj"));
+        }
     }
 
     static String generate(Map<String, ?> options, int tokens) throws Exception {
