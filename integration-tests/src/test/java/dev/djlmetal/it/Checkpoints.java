@@ -38,13 +38,15 @@ final class Checkpoints {
 
     static void writeFloat(Path dir, TinyWeights weights) throws IOException {
         TinyCheckpoints.floatTensors(weights)
-                .writeTo(dir, TinyCheckpoints.llamaConfigJson(), SafetensorsDType.F32, Long.MAX_VALUE);
+                .writeTo(
+                        dir,
+                        TinyCheckpoints.llamaConfigJson(),
+                        SafetensorsDType.F32,
+                        Long.MAX_VALUE);
         TinyLlamaDirs.writeTokenizer(dir, VOCAB);
     }
 
-    /**
-     * Writes a pre-quantized checkpoint and returns the float weights it stands for.
-     */
+    /** Writes a pre-quantized checkpoint and returns the float weights it stands for. */
     static TinyWeights writeQuantized(
             Path dir, TinyWeights weights, CheckpointFormat format, int bits, int groupSize)
             throws IOException {

@@ -88,7 +88,9 @@ class CriteriaApiTest {
     void badOptionsAndArgumentsNameTheValue() throws Exception {
         Checkpoints.writeFloat(dir, Checkpoints.weights(4));
         assertMessage(
-                Checkpoints.criteria(String.class, String.class, dir).optOption("bits", "7").build(),
+                Checkpoints.criteria(String.class, String.class, dir)
+                        .optOption("bits", "7")
+                        .build(),
                 "bits");
         assertMessage(
                 Checkpoints.criteria(String.class, String.class, dir)
