@@ -18,6 +18,11 @@ import java.util.Set;
  * Metal translators ({@code String -> String} generation, {@code NDList -> NDList} logits) by
  * default, whatever its location.
  *
+ * <p>The zoo that {@link MetalZooProvider} registers also holds the {@linkplain EmbeddedModel
+ * embedded model} {@code story-llama}, after the models of {@code DJLMETAL_MODELS}: a {@code
+ * Criteria} with engine {@code Metal} and no model location loads it, unless one of those models
+ * matches first.
+ *
  * <pre>
  * Criteria.builder()
  *         .setTypes(String.class, String.class)
@@ -33,9 +38,16 @@ public class MetalModelZoo extends ModelZoo {
     /** The engine of this zoo. */
     public static final String ENGINE = "Metal";
 
-    /** Creates the zoo of the locations in {@code DJLMETAL_MODELS}, if any. */
+    /**
+     * Creates the zoo of the locations in {@code DJLMETAL_MODELS}, if any, followed by the
+     * embedded model when it is on the classpath.
+     */
     public MetalModelZoo() {
         this(Utils.getEnvOrSystemProperty("DJLMETAL_MODELS", ""));
+        ClasspathCheckpoint embedded = EmbeddedModel.checkpoint();
+        if (embedded.isPresent()) {
+            addClasspathModel(embedded);
+        }
     }
 
     /**
@@ -52,6 +64,19 @@ public class MetalModelZoo extends ModelZoo {
             for (MRL mrl : repository.getResources()) {
                 addModel(new MetalModelLoader(mrl));
             }
+        }
+    }
+
+    /**
+     * Adds a checkpoint packed as a classpath resource to this zoo.
+     *
+     * @param checkpoint the checkpoint
+     */
+    public final void addClasspathModel(ClasspathCheckpoint checkpoint) {
+        Repository repository =
+                new ClasspathModelRepository(checkpoint.getArtifactId(), checkpoint);
+        for (MRL mrl : repository.getResources()) {
+            addModel(new MetalModelLoader(mrl));
         }
     }
 
