@@ -1,6 +1,5 @@
 package dev.djlmetal.nn;
 
-import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -207,8 +206,7 @@ public class MetalQuantizedEmbedding extends AbstractBlock
      * @throws UnsupportedOperationException always
      */
     @Override
-    public void loadParameters(NDManager manager, DataInputStream is)
-            throws MalformedModelException {
+    public void loadParameters(NDManager manager, DataInputStream is) {
         throw new UnsupportedOperationException(MetalQuantizedLinear.unsupportedFormatMessage());
     }
 

@@ -1,6 +1,5 @@
 package dev.djlmetal.nn;
 
-import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -15,7 +14,6 @@ import dev.djlmetal.backend.ndarray.NDArrayQuantizedMatmul;
 import dev.djlmetal.quant.QuantizedTensor;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.util.Objects;
 
 /**
  * A fully connected layer over an affine group-quantized weight:
@@ -205,8 +203,7 @@ public class MetalQuantizedLinear extends AbstractBlock implements AutoCloseable
      * @throws UnsupportedOperationException always
      */
     @Override
-    public void loadParameters(NDManager manager, DataInputStream is)
-            throws MalformedModelException {
+    public void loadParameters(NDManager manager, DataInputStream is) {
         throw new UnsupportedOperationException(unsupportedFormatMessage());
     }
 

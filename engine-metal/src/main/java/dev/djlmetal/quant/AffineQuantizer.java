@@ -3,22 +3,25 @@ package dev.djlmetal.quant;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * Affine group quantization with DJL NDArray operations only, so it runs on any DJL device and engine.
+ * Affine group quantization with DJL NDArray operations only, so it runs on any DJL device and
+ * engine.
  *
- * <p>{@link #quantize} is MLX's quantizer (see {@link ReferenceQuantizer} for the algorithm) and gives
- * the same packed words, scales and biases bit for bit. {@link #dequantize} and {@link #unpackCodes} are
- * its inverses; they serve the portable NDArray backend and quantized embeddings.
+ * <p>{@link #quantize} is MLX's quantizer (see {@link ReferenceQuantizer} for the algorithm) and
+ * gives the same packed words, scales and biases bit for bit. {@link #dequantize} and {@link
+ * #unpackCodes} are its inverses; they serve the portable NDArray backend and quantized embeddings.
  *
- * <p>NDArray offers no bitwise, shift or integer-division operations, and DJL cannot hold unsigned 32-bit
- * arrays. Packed words are therefore read through exact arithmetic: widened to INT64, cut into pieces by
- * remainders modulo powers of two ({@code diff} of cumulative remainders), then scaled by powers of two in
- * float32, where every intermediate value is an integer below {@code 2^24} or such an integer times a power
- * of two (see {@link PieceLayout}). Codes that straddle two words (3, 5 and 6 bits) are rebuilt from
- * byte or nibble pieces.
+ * <p>NDArray offers no bitwise, shift or integer-division operations, and DJL cannot hold unsigned
+ * 32-bit arrays. Packed words are therefore read through exact arithmetic: cut into pieces by int32
+ * remainders modulo powers of two ({@code diff} of cumulative remainders), then scaled by powers of
+ * two in float32, where every intermediate value is an integer below {@code 2^24} or such an
+ * integer times a power of two (see {@link PieceLayout}). Codes that straddle two words (3, 5 and 6
+ * bits) are rebuilt from byte or nibble pieces. Packing sums pieces in int64 and wraps the words
+ * into the int32 range explicitly, so no narrowing cast has to wrap around.
  *
  * <p>Intermediate arrays live in a temporary sub-manager; results belong to the input's manager.
  */
@@ -26,19 +29,23 @@ public final class AffineQuantizer {
 
     private static final long TWO_POW_31 = 1L << 31;
     private static final long TWO_POW_32 = 1L << 32;
+    private static final float FLOAT_TWO_POW_32 = 0x1p32f;
 
     private AffineQuantizer() {}
 
     /**
-     * Quantizes a weight matrix with MLX's affine algorithm (float32 arithmetic, round half to even).
+     * Quantizes a weight matrix with MLX's affine algorithm (float32 arithmetic, round half to
+     * even).
      *
      * @param weight the weight {@code [N, K]}, float32 or float16
      * @param bits the code width, one of {@link QuantSpec#SUPPORTED_BITS}
-     * @param groupSize the group size, one of {@link QuantSpec#SUPPORTED_GROUP_SIZES}; must divide K
-     * @return packed codes {@code [N, K * bits / 32]} (INT32 holding uint32 bits), scales and biases
-     *     {@code [N, K / groupSize]} in the weight's data type, attached to the weight's manager
-     * @throws IllegalArgumentException on an unsupported setting, a weight that is not a 2-D float32 or
-     *     float16 matrix, K not divisible by the group size, or non-finite weights
+     * @param groupSize the group size, one of {@link QuantSpec#SUPPORTED_GROUP_SIZES}; must divide
+     *     K
+     * @return packed codes {@code [N, K * bits / 32]} (INT32 holding uint32 bits), scales and
+     *     biases {@code [N, K / groupSize]} in the weight's data type, attached to the weight's
+     *     manager
+     * @throws IllegalArgumentException on an unsupported setting, a weight that is not a 2-D
+     *     float32 or float16 matrix, K not divisible by the group size, or non-finite weights
      */
     public static QuantizedTensor quantize(NDArray weight, int bits, int groupSize) {
         QuantSpec spec = QuantSpec.of(bits, groupSize);
@@ -71,8 +78,13 @@ public final class AffineQuantizer {
         int nBins = (1 << bits) - 1;
         NDManager parent = weight.getManager();
         try (NDManager scope = parent.newSubManager()) {
-            NDArray w = scoped(weight.toType(DataType.FLOAT32, true), scope);
-            w = w.reshape(rows, groups, groupSize);
+            NDArray w;
+            if (dataType == DataType.FLOAT32) {
+                w = scoped(weight.reshape(rows, groups, groupSize), scope);
+            } else {
+                w = scoped(weight.toType(DataType.FLOAT32, false), scope);
+                w = w.reshape(rows, groups, groupSize);
+            }
             NDArray max = w.max(new int[] {2}, true);
             NDArray min = w.min(new int[] {2}, true);
             checkFinite(max, min);
@@ -84,7 +96,7 @@ public final class AffineQuantizer {
             NDArray nonZero = q0.neq(0f);
             scale = NDArrays.where(nonZero, edge.div(q0), scale);
             NDArray bias = NDArrays.where(nonZero, edge, edge.zerosLike());
-            NDArray codes = w.sub(bias).div(scale).round().clip(0, nBins);
+            NDArray codes = w.sub(bias).divi(scale).round().clip(0, nBins);
             NDArray packed = pack(codes.reshape(rows, columns), PieceLayout.of(bits));
             NDArray scales = scale.reshape(rows, groups).toType(dataType, false);
             NDArray biases = bias.reshape(rows, groups).toType(dataType, false);
@@ -96,10 +108,12 @@ public final class AffineQuantizer {
     }
 
     /**
-     * Dequantizes: {@code w[n, k] = q[n, k] * scales[n, k / gs] + biases[n, k / gs]}, computed in float32.
+     * Dequantizes: {@code w[n, k] = q[n, k] * scales[n, k / gs] + biases[n, k / gs]}, computed in
+     * float32.
      *
      * @param tensor the quantized weight
-     * @return the weight {@code [N, K]} in the scales' data type, attached to the packed codes' manager
+     * @return the weight {@code [N, K]} in the scales' data type, attached to the packed codes'
+     *     manager
      */
     public static NDArray dequantize(QuantizedTensor tensor) {
         long rows = tensor.rows();
@@ -116,7 +130,8 @@ public final class AffineQuantizer {
                 scales = scales.toType(DataType.FLOAT32, false);
                 biases = biases.toType(DataType.FLOAT32, false);
             }
-            NDArray weight = codes.reshape(rows, groups, tensor.groupSize()).mul(scales).add(biases);
+            NDArray weight =
+                    codes.reshape(rows, groups, tensor.groupSize()).muli(scales).addi(biases);
             weight = weight.reshape(rows, columns).toType(dataType, false);
             weight.attach(parent);
             return weight;
@@ -136,7 +151,8 @@ public final class AffineQuantizer {
     public static NDArray unpackCodes(NDArray packed, int bits, long columns) {
         NDManager parent = packed.getManager();
         try (NDManager scope = parent.newSubManager()) {
-            NDArray codes = unpackToFloat(packed, bits, columns, scope).toType(DataType.INT32, false);
+            NDArray codes =
+                    unpackToFloat(packed, bits, columns, scope).toType(DataType.INT32, false);
             codes.attach(parent);
             return codes;
         }
@@ -145,24 +161,26 @@ public final class AffineQuantizer {
     /**
      * Unpacks codes as exact float32 integers into {@code scope}.
      *
-     * <p>Steps: widen to INT64 and take cumulative remainders by {@code 2^(p * i)}; their differences are
-     * the pieces times {@code 2^(p * i)}; in float32, scale each piece to its weight within a unit and sum
-     * the pieces of a unit; split units into codes with a floor and a remainder. For 2, 4 and 8 bits a piece
-     * is a code, so the last two steps vanish.
+     * <p>Steps: the remainders of each word modulo {@code 2^(p * i)} (int32, below the top piece)
+     * followed by the word itself are cumulative, so their differences are the pieces times {@code
+     * 2^(p * i)}; the top difference is signed (the word is), and a float32 remainder modulo {@code
+     * 2^32} makes it unsigned. In float32, each piece is scaled to its weight within a unit and the
+     * pieces of a unit are summed; units split into codes with a floor and a remainder. For 2, 4
+     * and 8 bits a piece is a code, so the last two steps vanish.
      */
-    private static NDArray unpackToFloat(
-            NDArray packed, int bits, long columns, NDManager scope) {
+    private static NDArray unpackToFloat(NDArray packed, int bits, long columns, NDManager scope) {
         PieceLayout layout = PieceLayout.of(bits);
         long rows = checkPacked(packed, layout, columns);
         long words = packed.getShape().get(1);
-        NDArray wide = scoped(packed.toType(DataType.INT64, true), scope);
+        NDArray word = scoped(packed.reshape(rows, words, 1), scope);
         NDArray moduli = scope.create(layout.cumulativeModuli());
-        NDArray pieces = wide.reshape(rows, words, 1).mod(moduli).diff(1, 2);
+        NDArray cumulative = word.mod(moduli).concat(word, 2);
+        NDArray pieces = cumulative.diff(1, 2).toType(DataType.FLOAT32, false);
+        pieces.get(new NDIndex("..., -1")).modi(FLOAT_TWO_POW_32);
         NDArray factors = scope.create(layout.wordToUnitFactors());
         NDArray scaled =
-                pieces.toType(DataType.FLOAT32, false)
-                        .reshape(rows, words / layout.wordsPerPeriod(), layout.piecesPerPeriod())
-                        .mul(factors);
+                pieces.reshape(rows, words / layout.wordsPerPeriod(), layout.piecesPerPeriod())
+                        .muli(factors);
         if (layout.piecesPerUnit() == 1) {
             return scaled.reshape(rows, columns);
         }
@@ -170,7 +188,7 @@ public final class AffineQuantizer {
         NDArray unitValues =
                 scaled.reshape(rows, units, layout.piecesPerUnit()).sum(new int[] {2}, true);
         NDArray shifts = scope.create(layout.unitToCodeShifts());
-        NDArray codes = unitValues.mul(shifts).floor().mod(1 << bits);
+        NDArray codes = unitValues.mul(shifts).floor().modi(1 << bits);
         return codes.reshape(rows, columns);
     }
 
@@ -191,7 +209,7 @@ public final class AffineQuantizer {
                             .mul(codeWeights)
                             .sum(new int[] {2}, true);
             NDArray shifts = manager.create(layout.unitToPieceShifts());
-            pieces = units.mul(shifts).floor().mod(1 << layout.pieceBits());
+            pieces = units.mul(shifts).floor().modi(1 << layout.pieceBits());
         }
         NDArray pieceWeights = manager.create(layout.pieceWeightsInWord());
         NDArray unsigned =

@@ -1,13 +1,13 @@
 package dev.djlmetal.quant;
 
 /**
- * Packs and unpacks rows of {@code bits}-wide unsigned codes into and from uint32 words held as Java
- * {@code int}s (same bit pattern).
+ * Packs and unpacks rows of {@code bits}-wide unsigned codes into and from uint32 words held as
+ * Java {@code int}s (same bit pattern).
  *
- * <p>Each row is one little-endian, least-significant-bit-first bit stream: code {@code k} occupies bits
- * {@code [k * bits, (k + 1) * bits)} of the row, bit {@code j} of the stream being bit {@code j % 32} of
- * word {@code j / 32}. For 3, 5 and 6 bits some codes straddle two words. This is the layout of MLX and
- * of the transformers "metal" format.
+ * <p>Each row is one little-endian, least-significant-bit-first bit stream: code {@code k} occupies
+ * bits {@code [k * bits, (k + 1) * bits)} of the row, bit {@code j} of the stream being bit {@code
+ * j % 32} of word {@code j / 32}. For 3, 5 and 6 bits some codes straddle two words. This is the
+ * layout of MLX and of the transformers "metal" format.
  */
 public final class BitPacking {
 
@@ -19,8 +19,8 @@ public final class BitPacking {
      * @param columns the number of codes per row
      * @param bits the code width, one of {@link QuantSpec#SUPPORTED_BITS}
      * @return {@code columns * bits / 32}
-     * @throws IllegalArgumentException when the width is unsupported or {@code columns * bits} is not a
-     *     positive multiple of 32
+     * @throws IllegalArgumentException when the width is unsupported or {@code columns * bits} is
+     *     not a positive multiple of 32
      */
     public static int wordsPerRow(int columns, int bits) {
         QuantSpec.checkBits("bits", bits);
@@ -87,7 +87,8 @@ public final class BitPacking {
      * @param bits the code width
      * @param out the destination words
      * @param wordOffset the index of the row's first word in {@code out}
-     * @throws IllegalArgumentException when a code is out of range or the row does not fill whole words
+     * @throws IllegalArgumentException when a code is out of range or the row does not fill whole
+     *     words
      */
     public static void packRow(
             int[] codes, int codeOffset, int columns, int bits, int[] out, int wordOffset) {

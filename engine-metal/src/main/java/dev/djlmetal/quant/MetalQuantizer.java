@@ -186,14 +186,15 @@ public final class MetalQuantizer {
                 QuantizedTensor q) {
             String problem = null;
             if (weight.isInitialized() && !weight.getArray().getShape().equals(q.logicalShape())) {
-                q.close();
-                throw new IllegalArgumentException(
+                String message =
                         "Pre-quantized weight of "
                                 + node.path
                                 + " is "
                                 + q.logicalShape()
                                 + " but the layer's weight is "
-                                + weight.getArray().getShape());
+                                + weight.getArray().getShape();
+                q.close();
+                throw new IllegalArgumentException(message);
             }
             if (bias != null && !bias.isInitialized()) {
                 problem = "its bias is not initialized";

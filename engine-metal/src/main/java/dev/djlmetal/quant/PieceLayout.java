@@ -1,12 +1,12 @@
 package dev.djlmetal.quant;
 
 /**
- * How {@link AffineQuantizer} cuts packed words into pieces that float32 holds exactly, so that packing and
- * unpacking need only remainders by powers of two, exact scaling by powers of two and small sums (DJL has
- * no bitwise, shift or integer-division operations).
+ * How {@link AffineQuantizer} cuts packed words into pieces that float32 holds exactly, so that
+ * packing and unpacking need only remainders by powers of two, exact scaling by powers of two and
+ * small sums (DJL has no bitwise, shift or integer-division operations).
  *
- * <p>A word is cut into {@code 32 / pieceBits} pieces. Pieces regroup into units of
- * {@code lcm(bits, pieceBits)} bits, each holding whole codes and small enough (at most 24 bits) to be an
+ * <p>A word is cut into {@code 32 / pieceBits} pieces. Pieces regroup into units of {@code
+ * lcm(bits, pieceBits)} bits, each holding whole codes and small enough (at most 24 bits) to be an
  * exact float32 integer:
  *
  * <ul>
@@ -15,7 +15,8 @@ package dev.djlmetal.quant;
  *   <li>5 bits: 4-bit pieces, 20-bit units of 4 codes.
  * </ul>
  *
- * The piece-to-unit pattern repeats every {@code lcm(32, unitBits)} bits: a period of 1, 3 or 5 words.
+ * The piece-to-unit pattern repeats every {@code lcm(32, unitBits)} bits: a period of 1, 3 or 5
+ * words.
  */
 final class PieceLayout {
 
@@ -80,11 +81,14 @@ final class PieceLayout {
         return wordsPerPeriod() * 32 / bits;
     }
 
-    /** Returns {@code 2^(pieceBits * i)} for {@code i = 0 .. piecesPerWord}: the cumulative moduli. */
-    long[] cumulativeModuli() {
-        long[] moduli = new long[piecesPerWord() + 1];
+    /**
+     * Returns {@code 2^(pieceBits * i)} for {@code i = 0 .. piecesPerWord - 1}: the cumulative
+     * moduli below the top piece, all within the int32 range.
+     */
+    int[] cumulativeModuli() {
+        int[] moduli = new int[piecesPerWord()];
         for (int i = 0; i < moduli.length; i++) {
-            moduli[i] = 1L << (pieceBits * i);
+            moduli[i] = 1 << (pieceBits * i);
         }
         return moduli;
     }
@@ -99,8 +103,8 @@ final class PieceLayout {
     }
 
     /**
-     * Returns, for each piece of a period, the factor that moves its in-word weight to its in-unit weight:
-     * {@code 2^(pieceBits * (t % piecesPerUnit) - pieceBits * (t % piecesPerWord))}.
+     * Returns, for each piece of a period, the factor that moves its in-word weight to its in-unit
+     * weight: {@code 2^(pieceBits * (t % piecesPerUnit) - pieceBits * (t % piecesPerWord))}.
      */
     float[] wordToUnitFactors() {
         float[] factors = new float[piecesPerPeriod()];

@@ -96,7 +96,7 @@ public final class QuantizationReport {
             width = Math.max(width, s.path.length());
         }
         String row = "%-" + width + "s  %-9s  %4s  %5s  %-14s  %12s  %12s%n";
-        sb.append(String.format(Locale.ROOT, "Converted %d layers%n", converted.size()));
+        sb.append(String.format(Locale.ROOT, "Quantized layers: %d%n", converted.size()));
         sb.append(
                 String.format(
                         Locale.ROOT,
@@ -132,7 +132,7 @@ public final class QuantizationReport {
                         "",
                         getBytesBefore(),
                         getBytesAfter()));
-        sb.append(String.format(Locale.ROOT, "Kept in float %d layers%n", skipped.size()));
+        sb.append(String.format(Locale.ROOT, "Layers kept in float: %d%n", skipped.size()));
         for (SkippedLayer s : skipped) {
             sb.append(String.format(Locale.ROOT, "%-" + width + "s  %s%n", s.path, s.reason));
         }

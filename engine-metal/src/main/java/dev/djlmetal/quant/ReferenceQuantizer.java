@@ -1,5 +1,6 @@
 package dev.djlmetal.quant;
 
+import dev.djlmetal.io.HalfPrecision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -9,8 +10,9 @@ import ai.djl.ndarray.types.Shape;
  * A plain-Java reference of affine group quantization: MLX's quantizer, dequantization and the
  * {@code x @ dequant(W)^T} product, written for clarity rather than speed.
  *
- * <p>Every backend and the NDArray quantizer ({@link AffineQuantizer}) are tested against this class. All
- * arithmetic is float32 with round-half-to-even ({@link Math#rint}), exactly as MLX's CPU quantizer:
+ * <p>Every backend and the NDArray quantizer ({@link AffineQuantizer}) are tested against this
+ * class. All arithmetic is float32 with round-half-to-even ({@link Math#rint}), exactly as MLX's
+ * CPU quantizer:
  *
  * <pre>
  * n_bins = 2^bits - 1
@@ -21,8 +23,8 @@ import ai.djl.ndarray.types.Shape;
  * q      = clip(rint((w - bias) / scale), 0, n_bins)
  * </pre>
  *
- * The codes use the float32 scale and bias; the stored scales and biases are rounded to the weight's data
- * type afterwards.
+ * The codes use the float32 scale and bias; the stored scales and biases are rounded to the
+ * weight's data type afterwards.
  */
 public final class ReferenceQuantizer {
 
@@ -40,7 +42,8 @@ public final class ReferenceQuantizer {
      * @param bits the code width
      * @param groupSize the group size
      * @return the packed codes, scales and biases
-     * @throws IllegalArgumentException on unsupported settings, size mismatches or non-finite weights
+     * @throws IllegalArgumentException on unsupported settings, size mismatches or non-finite
+     *     weights
      */
     public static Result quantize(float[] weight, int rows, int columns, int bits, int groupSize) {
         return quantize(weight, rows, columns, bits, groupSize, DataType.FLOAT32);
@@ -48,7 +51,8 @@ public final class ReferenceQuantizer {
 
     /**
      * Quantizes a weight matrix whose values are given as floats, storing the scales and biases in
-     * {@code scaleType}: use {@link DataType#FLOAT16} for a float16 weight (its values widened to float).
+     * {@code scaleType}: use {@link DataType#FLOAT16} for a float16 weight (its values widened to
+     * float).
      *
      * @param weight the weight {@code [rows, columns]}, row-major
      * @param rows the number of rows N (output features)
@@ -57,7 +61,8 @@ public final class ReferenceQuantizer {
      * @param groupSize the group size
      * @param scaleType {@link DataType#FLOAT32} or {@link DataType#FLOAT16}
      * @return the packed codes, scales and biases
-     * @throws IllegalArgumentException on unsupported settings, size mismatches or non-finite weights
+     * @throws IllegalArgumentException on unsupported settings, size mismatches or non-finite
+     *     weights
      */
     public static Result quantize(
             float[] weight, int rows, int columns, int bits, int groupSize, DataType scaleType) {
@@ -112,8 +117,8 @@ public final class ReferenceQuantizer {
     }
 
     /**
-     * Dequantizes packed codes: {@code w[n, k] = q[n, k] * scales[n, k / gs] + biases[n, k / gs]} in
-     * float32 (one multiplication and one addition, each rounded).
+     * Dequantizes packed codes: {@code w[n, k] = q[n, k] * scales[n, k / gs] + biases[n, k / gs]}
+     * in float32 (one multiplication and one addition, each rounded).
      *
      * @param packed the packed codes, {@code rows * columns * bits / 32} words
      * @param scales the scales, {@code rows * columns / groupSize} values
@@ -185,7 +190,7 @@ public final class ReferenceQuantizer {
     }
 
     private static float toScaleType(float value, DataType scaleType) {
-        return scaleType == DataType.FLOAT16 ? HalfFloat.round(value) : value;
+        return scaleType == DataType.FLOAT16 ? HalfPrecision.roundToF16(value) : value;
     }
 
     private static void checkScaleType(DataType scaleType) {

@@ -61,7 +61,8 @@ class AffineQuantizerTest {
     void quantizeMatchesTheReferenceBitForBit(int bits, int groupSize, DataType type) {
         int rows = 4;
         int columns = 2 * 128;
-        float[] values = QuantTestData.weights(bits * 100L + groupSize, rows, columns, bits, groupSize);
+        float[] values =
+                QuantTestData.weights(bits * 100L + groupSize, rows, columns, bits, groupSize);
         ReferenceQuantizer.Result expected =
                 ReferenceQuantizer.quantize(values, rows, columns, bits, groupSize, type);
         try (NDManager scope = manager.newSubManager()) {
@@ -105,11 +106,13 @@ class AffineQuantizerTest {
     void unpackCodesMatchesBitPacking(int bits) {
         for (int rows : new int[] {1, 5}) {
             for (int columns : new int[] {32, 96, 160}) {
-                int[] codes = QuantTestData.randomCodes(rows * 1000L + columns, rows * columns, bits);
+                int[] codes =
+                        QuantTestData.randomCodes(rows * 1000L + columns, rows * columns, bits);
                 int[] packed = BitPacking.pack(codes, rows, columns, bits);
                 try (NDArray packedArray =
                                 manager.create(packed, new Shape(rows, columns * bits / 32));
-                        NDArray unpacked = AffineQuantizer.unpackCodes(packedArray, bits, columns)) {
+                        NDArray unpacked =
+                                AffineQuantizer.unpackCodes(packedArray, bits, columns)) {
                     assertEquals(DataType.INT32, unpacked.getDataType());
                     assertEquals(new Shape(rows, columns), unpacked.getShape());
                     assertArrayEquals(codes, unpacked.toIntArray(), rows + "x" + columns);
@@ -120,7 +123,8 @@ class AffineQuantizerTest {
 
     @Test
     void unpackCodesReadsHandPackedThreeBitWords() {
-        // codes k % 8 for k = 0..31 pack to 0x88FAC688, 0xC688FAC6, 0xFAC688FA (see BitPackingTest).
+        // codes k % 8 for k = 0..31 pack to 0x88FAC688, 0xC688FAC6, 0xFAC688FA (see
+        // BitPackingTest).
         int[] words = {0x88FAC688, 0xC688FAC6, 0xFAC688FA};
         try (NDArray packed = manager.create(words, new Shape(1, 3));
                 NDArray codes = AffineQuantizer.unpackCodes(packed, 3, 32)) {

@@ -103,7 +103,14 @@ class MetalQuantizerTest {
             assertEquals(before.getShape(), after.getShape());
             double error = relativeError(before, after);
             assertTrue(error < 0.02, "relative error " + error);
-            assertTrue(report.toString().contains("in_features 172 not divisible"));
+            String table = report.toString();
+            assertTrue(table.startsWith("Quantized layers: 2"), table);
+            assertTrue(table.contains("Layers kept in float: 1"), table);
+            String totals =
+                    "total\\s+" + report.getBytesBefore() + "\\s+" + report.getBytesAfter();
+            assertTrue(table.lines().anyMatch(line -> line.matches(totals)), table);
+            String skippedRow = "3\\s+in_features 172 not divisible by group_size 32";
+            assertTrue(table.lines().anyMatch(line -> line.matches(skippedRow)), table);
         }
     }
 
@@ -281,6 +288,51 @@ class MetalQuantizerTest {
                     new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
             ArrayAsserts.assertClose(
                     plain.matmulTransposed(x.toFloatArray(), 2), y.toFloatArray(), 1e-4, 1e-4);
+        }
+    }
+
+    @Test
+    void preQuantizedEmbeddingIsPlacedEvenWhenEmbeddingsStayFloatByDefault() {
+        PlainQuantizedMatrix plain = PlainQuantizedMatrix.random(12, 64, 6, 32, 70);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TinyLm lm = new TinyLm(manager);
+            QuantizedTensor table = plain.toTensor(manager, DataType.FLOAT32);
+            QuantizationReport report =
+                    MetalQuantizer.quantize(
+                            lm,
+                            EIGHT_BIT,
+                            p -> "embed".equals(p) ? Optional.of(table) : Optional.empty());
+            assertEquals(List.of("embed"), report.getConvertedPaths());
+            assertTrue(report.getConverted().get(0).isPreQuantized());
+            NDArray rows = lm.tied.embed(manager.create(new int[] {11, 2}));
+            float[] expected = new float[2 * 64];
+            System.arraycopy(plain.dequantized(), 11 * 64, expected, 0, 64);
+            System.arraycopy(plain.dequantized(), 2 * 64, expected, 64, 64);
+            ArrayAsserts.assertClose(expected, rows.toFloatArray(), 1e-6, 0);
+        }
+    }
+
+    @Test
+    void preQuantizedWeightForAnUnreplaceableFieldIsAnError() {
+        PlainQuantizedMatrix plain = PlainQuantizedMatrix.random(8, 64, 4, 32, 71);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            UserBlock net = new UserBlock(manager);
+            QuantizedTensor tensor = plain.toTensor(manager, DataType.FLOAT32);
+            IllegalStateException e =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () ->
+                                    MetalQuantizer.quantize(
+                                            net,
+                                            EIGHT_BIT,
+                                            p ->
+                                                    "head".equals(p)
+                                                            ? Optional.of(tensor)
+                                                            : Optional.empty()));
+            String message = e.getMessage();
+            assertTrue(message.startsWith("Module head has a pre-quantized"), message);
+            assertTrue(e.getMessage().contains("UserBlock.head"), e.getMessage());
+            assertTrue(tensor.packed().isReleased());
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.djlmetal.quant;
 
+import dev.djlmetal.io.HalfPrecision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -8,11 +9,11 @@ import ai.djl.ndarray.types.Shape;
 import java.util.Random;
 
 /**
- * Seeded test data for quantization tests: random weights, weights with the groups that exercise MLX's
- * corner cases, random codes and inputs.
+ * Seeded test data for quantization tests: random weights, weights with the groups that exercise
+ * MLX's corner cases, random codes and inputs.
  *
- * <p>Shared with other modules through the engine-metal test-jar. Every method is deterministic for a
- * given seed.
+ * <p>Shared with other modules through the engine-metal test-jar. Every method is deterministic for
+ * a given seed.
  */
 public final class QuantTestData {
 
@@ -39,10 +40,10 @@ public final class QuantTestData {
     }
 
     /**
-     * Returns a weight matrix mixing Gaussian groups with the corner cases of MLX's quantizer. Group
-     * {@code g} (counted row-major over all groups) is {@code specialGroup(g % GROUP_KINDS, ...)}, so with
-     * at least {@link #GROUP_KINDS} groups every kind appears. All values are exactly representable in
-     * float16, so the same matrix serves float32 and float16 tests.
+     * Returns a weight matrix mixing Gaussian groups with the corner cases of MLX's quantizer.
+     * Group {@code g} (counted row-major over all groups) is {@code specialGroup(g % GROUP_KINDS,
+     * ...)}, so with at least {@link #GROUP_KINDS} groups every kind appears. All values are
+     * exactly representable in float16, so the same matrix serves float32 and float16 tests.
      *
      * @param seed the random seed
      * @param rows the number of rows N
@@ -65,8 +66,9 @@ public final class QuantTestData {
      * Returns one group of a given kind. With {@code n = 2^bits - 1} and the step {@code s = 1/4}:
      *
      * <ol start="0">
-     *   <li>max dominates, every code a tie: {@code 0}, {@code n*s} and half-integer multiples of s between
-     *       (scale {@code -s}, bias {@code n*s}, {@code (w - bias) / scale} lands on {@code x.5});
+     *   <li>max dominates, every code a tie: {@code 0}, {@code n*s} and half-integer multiples of s
+     *       between (scale {@code -s}, bias {@code n*s}, {@code (w - bias) / scale} lands on {@code
+     *       x.5});
      *   <li>the mirror image: min dominates, ties again (scale {@code s}, bias {@code -n*s});
      *   <li>symmetric, {@code +-n*s/2} at the ends: {@code q0 = rint(-n/2)} is itself a tie;
      *   <li>a positive constant;
@@ -142,7 +144,7 @@ public final class QuantTestData {
     public static float[] toHalfPrecision(float[] values) {
         float[] rounded = new float[values.length];
         for (int i = 0; i < values.length; i++) {
-            rounded[i] = HalfFloat.round(values[i]);
+            rounded[i] = HalfPrecision.roundToF16(values[i]);
         }
         return rounded;
     }

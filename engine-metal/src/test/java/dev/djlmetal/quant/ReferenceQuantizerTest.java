@@ -1,5 +1,6 @@
 package dev.djlmetal.quant;
 
+import dev.djlmetal.io.HalfPrecision;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,8 +20,8 @@ class ReferenceQuantizerTest {
     private static final int GROUP = 32;
 
     /**
-     * Quantizes one group of 32 whose first values are {@code head} and the rest {@code fill}, and checks
-     * the scale, the bias and the codes of the head (the fill's code is {@code fillCode}).
+     * Quantizes one group of 32 whose first values are {@code head} and the rest {@code fill}, and
+     * checks the scale, the bias and the codes of the head (the fill's code is {@code fillCode}).
      */
     private static ReferenceQuantizer.Result checkGroup(
             int bits,
@@ -33,7 +34,8 @@ class ReferenceQuantizerTest {
         float[] weight = new float[GROUP];
         Arrays.fill(weight, fill);
         System.arraycopy(head, 0, weight, 0, head.length);
-        ReferenceQuantizer.Result result = ReferenceQuantizer.quantize(weight, 1, GROUP, bits, GROUP);
+        ReferenceQuantizer.Result result =
+                ReferenceQuantizer.quantize(weight, 1, GROUP, bits, GROUP);
         assertEquals(scale, result.scales()[0], "scale");
         assertEquals(bias, result.biases()[0], "bias");
         int[] expected = new int[GROUP];
@@ -45,7 +47,8 @@ class ReferenceQuantizerTest {
 
     @Test
     void fourBitsMaxDominates() {
-        // min -7, max 8: scale = 15/15 = 1; |min| < |max| so scale = -1, edge = 8; q0 = rint(-8) = -8,
+        // min -7, max 8: scale = 15/15 = 1; |min| < |max| so scale = -1, edge = 8; q0 = rint(-8) =
+        // -8,
         // scale = 8/-8 = -1, bias = 8; q = (w - 8) / -1 = 8 - w: 8->0, -7->15, 0->8,
         // 2.5->5.5->6 and 3.5->4.5->4 (ties to even).
         checkGroup(4, new float[] {8, -7, 0, 2.5f, 3.5f}, 0, -1, 8, new int[] {0, 15, 8, 6, 4}, 8);
@@ -73,7 +76,8 @@ class ReferenceQuantizerTest {
 
     @Test
     void threeBitsMinDominates() {
-        // min -8, max 6: scale = 14/7 = 2; |min| > |max| so scale = 2, edge = -8; q0 = rint(-4) = -4,
+        // min -8, max 6: scale = 14/7 = 2; |min| > |max| so scale = 2, edge = -8; q0 = rint(-4) =
+        // -4,
         // scale = -8/-4 = 2, bias = -8; q = (w + 8) / 2: -8->0, 6->7, 0->4, 1->4.5->4, 3->5.5->6.
         checkGroup(3, new float[] {-8, 6, 0, 1, 3}, 0, 2, -8, new int[] {0, 7, 4, 4, 6}, 4);
     }
@@ -83,12 +87,19 @@ class ReferenceQuantizerTest {
         // min -16, max 15: scale = 31/31 = 1, edge = -16, q0 = -16, bias = -16; q = w + 16:
         // -16->0, 15->31, 0->16, 0.5->16.5->16, 1.5->17.5->18.
         checkGroup(
-                5, new float[] {-16, 15, 0, 0.5f, 1.5f}, 0, 1, -16, new int[] {0, 31, 16, 16, 18}, 16);
+                5,
+                new float[] {-16, 15, 0, 0.5f, 1.5f},
+                0,
+                1,
+                -16,
+                new int[] {0, 31, 16, 16, 18},
+                16);
     }
 
     @Test
     void sixBitsMinDominates() {
-        // min -8, max 7.75: scale = 15.75/63 = 0.25, edge = -8, q0 = -32, bias = -8; q = (w + 8) * 4:
+        // min -8, max 7.75: scale = 15.75/63 = 0.25, edge = -8, q0 = -32, bias = -8; q = (w + 8) *
+        // 4:
         // -8->0, 7.75->63, 0->32, 0.125->32.5->32, 0.375->33.5->34.
         checkGroup(
                 6,
@@ -118,7 +129,8 @@ class ReferenceQuantizerTest {
     void constantGroupsAreExact() {
         // all 0.5: scale = max(0, 1e-7) = 1e-7 -> -1e-7 (|min| == |max|), edge = 0.5,
         // q0 = rint(0.5 / -1e-7) = -5e6, scale = 0.5 / -5e6 = -1e-7, bias = 0.5, every code 0.
-        ReferenceQuantizer.Result half = checkGroup(4, new float[0], 0.5f, -1e-7f, 0.5f, new int[0], 0);
+        ReferenceQuantizer.Result half =
+                checkGroup(4, new float[0], 0.5f, -1e-7f, 0.5f, new int[0], 0);
         assertEquals(0.5f, half.dequantize()[7]);
         // all zero: q0 = rint(0 / -1e-7) = 0, so the scale stays -1e-7 and the bias is +0.
         ReferenceQuantizer.Result zero = checkGroup(3, new float[0], 0f, -1e-7f, 0f, new int[0], 0);
@@ -144,7 +156,8 @@ class ReferenceQuantizerTest {
         for (int groupSize : QuantSpec.SUPPORTED_GROUP_SIZES) {
             int rows = 6;
             int columns = 512;
-            float[] weight = QuantTestData.weights(bits * 7L + groupSize, rows, columns, bits, groupSize);
+            float[] weight =
+                    QuantTestData.weights(bits * 7L + groupSize, rows, columns, bits, groupSize);
             float[] gaussian = QuantTestData.gaussian(bits * 13L + groupSize, rows * columns, 1f);
             for (float[] w : new float[][] {weight, gaussian}) {
                 ReferenceQuantizer.Result result =
@@ -180,7 +193,8 @@ class ReferenceQuantizerTest {
         for (int i = 0; i < w.length; i += 5) {
             w[i] = 0f;
         }
-        ReferenceQuantizer.Result result = ReferenceQuantizer.quantize(w, rows, columns, bits, groupSize);
+        ReferenceQuantizer.Result result =
+                ReferenceQuantizer.quantize(w, rows, columns, bits, groupSize);
         float[] dequantized = result.dequantize();
         int[] codes = result.codes();
         for (int g = 0; g < rows * columns / groupSize; g++) {
@@ -252,7 +266,8 @@ class ReferenceQuantizerTest {
                 assertThrows(
                         IllegalArgumentException.class,
                         () -> ReferenceQuantizer.quantize(new float[2 * 96], 2, 96, 4, 64));
-        assertTrue(e.getMessage().contains("K=96") && e.getMessage().contains("64"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("K=96") && e.getMessage().contains("64"), e.getMessage());
         assertThrows(
                 IllegalArgumentException.class,
                 () -> ReferenceQuantizer.quantize(new float[64], 2, 64, 4, 64));
@@ -278,20 +293,20 @@ class ReferenceQuantizerTest {
 
     @Test
     void halfFloatRoundsToNearestEven() {
-        assertEquals((short) 0x3C00, HalfFloat.toHalfBits(1f));
-        assertEquals((short) 0x7BFF, HalfFloat.toHalfBits(65504f));
-        assertEquals((short) 0x7C00, HalfFloat.toHalfBits(65520f));
-        assertEquals((short) 0x0001, HalfFloat.toHalfBits(0x1p-24f));
-        assertEquals((short) 0x0000, HalfFloat.toHalfBits(0x1p-25f));
-        assertEquals((short) 0x0001, HalfFloat.toHalfBits(0x1.8p-25f));
-        assertEquals((short) 0x3C00, HalfFloat.toHalfBits(1f + 0x1p-11f));
-        assertEquals((short) 0x3C02, HalfFloat.toHalfBits(1f + 0x3p-11f));
-        assertEquals((short) 0x8000, HalfFloat.toHalfBits(-0f));
+        assertEquals((short) 0x3C00, HalfPrecision.floatToF16(1f));
+        assertEquals((short) 0x7BFF, HalfPrecision.floatToF16(65504f));
+        assertEquals((short) 0x7C00, HalfPrecision.floatToF16(65520f));
+        assertEquals((short) 0x0001, HalfPrecision.floatToF16(0x1p-24f));
+        assertEquals((short) 0x0000, HalfPrecision.floatToF16(0x1p-25f));
+        assertEquals((short) 0x0001, HalfPrecision.floatToF16(0x1.8p-25f));
+        assertEquals((short) 0x3C00, HalfPrecision.floatToF16(1f + 0x1p-11f));
+        assertEquals((short) 0x3C02, HalfPrecision.floatToF16(1f + 0x3p-11f));
+        assertEquals((short) 0x8000, HalfPrecision.floatToF16(-0f));
         Random random = new Random(1);
         for (int i = 0; i < 10000; i++) {
             float value = (float) (random.nextGaussian() * Math.pow(2, random.nextInt(40) - 28));
-            float rounded = HalfFloat.round(value);
-            assertEquals(rounded, HalfFloat.round(rounded), "rounding is idempotent");
+            float rounded = HalfPrecision.roundToF16(value);
+            assertEquals(rounded, HalfPrecision.roundToF16(rounded), "rounding is idempotent");
             // half precision keeps 11 significant bits; its subnormal step is 2^-24
             assertTrue(Math.abs(value - rounded) <= Math.abs(value) * 0x1p-11f + 0x1p-25f);
         }

@@ -224,6 +224,10 @@ final class HubDownloader {
                 linkedSize = headers.firstValueAsLong("X-Linked-Size").orElse(-1);
             }
             int status = response.statusCode();
+            if (isRedirect(status) && linkedEtag != null && linkedSize >= 0) {
+                // a Git LFS file: the hub answered for it; storage hosts may refuse HEAD
+                return new RemoteFile(uri, linkedSize, toSha256(linkedEtag));
+            }
             if (isRedirect(status)) {
                 current = redirect(current, headers);
                 continue;
@@ -357,7 +361,8 @@ final class HubDownloader {
     private static URI redirect(URI current, HttpHeaders headers) throws IOException {
         String location =
                 headers.firstValue("Location")
-                        .orElseThrow(() -> new IOException("Redirect without Location: " + current));
+                        .orElseThrow(
+                                () -> new IOException("Redirect without Location: " + current));
         return current.resolve(location);
     }
 

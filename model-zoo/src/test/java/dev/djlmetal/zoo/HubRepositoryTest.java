@@ -97,7 +97,8 @@ class HubRepositoryTest {
         assertEquals("main", HubModelId.parse(URI.create("hf://a/b")).getRevision());
         assertEquals(
                 URI.create("http://h/a/b/resolve/refs%2Fpr%2F1/config.json"),
-                HubModelId.parse(URI.create("hf://a/b@refs/pr/1")).fileUri("http://h", "config.json"));
+                HubModelId.parse(URI.create("hf://a/b@refs/pr/1"))
+                        .fileUri("http://h", "config.json"));
         for (String bad : new String[] {"hf://a", "hf://a/b/c", "hf://../b", "hf://a/b@"}) {
             IllegalArgumentException e =
                     assertThrows(

@@ -79,7 +79,8 @@ final class HubTestServer implements AutoCloseable {
                     exchange.sendResponseHeaders(302, -1);
                 } else {
                     // a git blob id, not a SHA-256: nothing to verify but the size
-                    exchange.getResponseHeaders().set("ETag", "\"" + sha256(data).substring(0, 40) + '"');
+                    String blobId = sha256(data).substring(0, 40);
+                    exchange.getResponseHeaders().set("ETag", '"' + blobId + '"');
                     serve(exchange, method, file, data, null);
                 }
             } else if (path.startsWith("/cdn/")) {
@@ -105,8 +106,8 @@ final class HubTestServer implements AutoCloseable {
         if (range != null && range.startsWith("bytes=") && range.endsWith("-")) {
             start = Integer.parseInt(range.substring(6, range.length() - 1));
             status = 206;
-            exchange.getResponseHeaders().set(
-                    "Content-Range", "bytes " + start + '-' + (data.length - 1) + '/' + data.length);
+            String contentRange = "bytes " + start + '-' + (data.length - 1) + '/' + data.length;
+            exchange.getResponseHeaders().set("Content-Range", contentRange);
         }
         int length = data.length - start;
         if ("HEAD".equals(method)) {

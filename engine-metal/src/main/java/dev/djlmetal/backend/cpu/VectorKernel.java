@@ -63,85 +63,138 @@ final class VectorKernel extends CpuKernel {
 
     @Override
     void matvec(PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
-        if (usesLaneLayout(w)) {
-            matvecLanes(w, x, groupSums, out, n0, n1);
-        } else {
-            matvecDecoded(w, x, groupSums, out, n0, n1);
-        }
-    }
-
-    private static FloatVector codes(IntVector words, int shift, IntVector mask) {
-        return (FloatVector)
-                words.lanewise(VectorOperators.LSHR, shift)
-                        .and(mask)
-                        .convert(VectorOperators.I2F, 0);
-    }
-
-    private static void matvecLanes(
-            PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
-        int bits = w.bits();
-        int perWord = 32 / bits;
-        int chunks = w.wordsPerGroup() / LANES;
-        int groups = w.groups();
-        ByteBuffer packed = w.packed();
-        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
+        boolean lanes = usesLaneLayout(w);
+        float[] codes = new float[w.groupSize()];
         for (int n = n0; n < n1; n++) {
-            int offset = w.rowByteOffset(n);
-            int xo = 0;
-            float biasTerm = 0;
-            FloatVector total = FloatVector.zero(FLOAT);
-            for (int g = 0; g < groups; g++) {
-                FloatVector a0 = FloatVector.zero(FLOAT);
-                FloatVector a1 = FloatVector.zero(FLOAT);
-                FloatVector a2 = FloatVector.zero(FLOAT);
-                FloatVector a3 = FloatVector.zero(FLOAT);
-                for (int c = 0; c < chunks; c++) {
-                    IntVector words = IntVector.fromByteBuffer(INT, packed, offset, ORDER);
-                    offset += LANES * 4;
-                    for (int s = 0; s < perWord; s += 4) {
-                        a0 = codes(words, s * bits, mask)
-                                .fma(FloatVector.fromArray(FLOAT, x, xo), a0);
-                        a1 = codes(words, (s + 1) * bits, mask)
-                                .fma(FloatVector.fromArray(FLOAT, x, xo + LANES), a1);
-                        a2 = codes(words, (s + 2) * bits, mask)
-                                .fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a2);
-                        a3 = codes(words, (s + 3) * bits, mask)
-                                .fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a3);
-                        xo += 4 * LANES;
-                    }
-                }
-                FloatVector sum = a0.add(a1).add(a2.add(a3));
-                total = sum.fma(FloatVector.broadcast(FLOAT, w.scale(n, g)), total);
-                biasTerm += w.bias(n, g) * groupSums[g];
+            float dot;
+            if (!lanes) {
+                dot = rowDecoded(w, n, x, codes);
+            } else if (w.bits() == 4) {
+                dot = rowLanes4(w, n, x);
+            } else if (w.bits() == 8) {
+                dot = rowLanes8(w, n, x);
+            } else {
+                dot = rowLanes2(w, n, x);
             }
-            out.put(n, total.reduceLanes(VectorOperators.ADD) + biasTerm);
-        }
-    }
-
-    private static void matvecDecoded(
-            PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
-        int groupSize = w.groupSize();
-        float[] codes = new float[groupSize];
-        for (int n = n0; n < n1; n++) {
-            int rowOffset = w.rowByteOffset(n);
-            FloatVector total = FloatVector.zero(FLOAT);
             float biasTerm = 0;
             for (int g = 0; g < w.groups(); g++) {
-                int base = g * groupSize;
-                CodeDecoder.decode(w.packed(), rowOffset, base, groupSize, w.bits(), codes, 0);
-                FloatVector a0 = FloatVector.zero(FLOAT);
-                FloatVector a1 = FloatVector.zero(FLOAT);
-                for (int k = 0; k < groupSize; k += 2 * LANES) {
-                    a0 = FloatVector.fromArray(FLOAT, codes, k)
-                            .fma(FloatVector.fromArray(FLOAT, x, base + k), a0);
-                    a1 = FloatVector.fromArray(FLOAT, codes, k + LANES)
-                            .fma(FloatVector.fromArray(FLOAT, x, base + k + LANES), a1);
-                }
-                total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, w.scale(n, g)), total);
                 biasTerm += w.bias(n, g) * groupSums[g];
             }
-            out.put(n, total.reduceLanes(VectorOperators.ADD) + biasTerm);
+            out.put(n, dot + biasTerm);
         }
+    }
+
+    /*
+     * Code generation notes (JDK 17 C2): every vector value must be provably unboxed, so
+     *  - shift counts are constants and the shifts of one word are unrolled by hand (one method per width),
+     *  - vectors are live across one loop level only (a loop nest with vector phis makes C2 box them and
+     *    allocate hundreds of megabytes per product),
+     *  - codes are turned into floats with reinterpretAsFloats(), not a cast, which hides the exact type,
+     *  - the hot loops sit in per-row methods, so that C2 compiles them as whole methods rather than entering
+     *    them on-stack with vectors that the interpreter already boxed.
+     */
+
+    private static FloatVector codes(IntVector words, int shift, IntVector mask) {
+        return words.lanewise(VectorOperators.LSHR, shift)
+                .and(mask)
+                .convert(VectorOperators.I2F, 0)
+                .reinterpretAsFloats();
+    }
+
+    private static FloatVector xs(float[] x, int offset) {
+        return FloatVector.fromArray(FLOAT, x, offset);
+    }
+
+    /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 4-bit codes (8 per word). */
+    private static float rowLanes4(PackedMatrix w, int n, float[] x) {
+        IntVector mask = IntVector.broadcast(INT, 0xF);
+        ByteBuffer packed = w.packed();
+        int offset = w.rowByteOffset(n);
+        int chunks = w.wordsPerRow() / LANES;
+        int chunksPerGroup = w.wordsPerGroup() / LANES;
+        FloatVector total = FloatVector.zero(FLOAT);
+        for (int c = 0; c < chunks; c++) {
+            IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
+            int xo = c * LANES * 8;
+            FloatVector a0 = codes(v, 0, mask).mul(xs(x, xo));
+            FloatVector a1 = codes(v, 4, mask).mul(xs(x, xo + LANES));
+            a0 = codes(v, 8, mask).fma(xs(x, xo + 2 * LANES), a0);
+            a1 = codes(v, 12, mask).fma(xs(x, xo + 3 * LANES), a1);
+            a0 = codes(v, 16, mask).fma(xs(x, xo + 4 * LANES), a0);
+            a1 = codes(v, 20, mask).fma(xs(x, xo + 5 * LANES), a1);
+            a0 = codes(v, 24, mask).fma(xs(x, xo + 6 * LANES), a0);
+            a1 = codes(v, 28, mask).fma(xs(x, xo + 7 * LANES), a1);
+            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
+            total = a0.add(a1).fma(scale, total);
+        }
+        return total.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 8-bit codes (4 per word). */
+    private static float rowLanes8(PackedMatrix w, int n, float[] x) {
+        IntVector mask = IntVector.broadcast(INT, 0xFF);
+        ByteBuffer packed = w.packed();
+        int offset = w.rowByteOffset(n);
+        int chunks = w.wordsPerRow() / LANES;
+        int chunksPerGroup = w.wordsPerGroup() / LANES;
+        FloatVector total = FloatVector.zero(FLOAT);
+        for (int c = 0; c < chunks; c++) {
+            IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
+            int xo = c * LANES * 4;
+            FloatVector a0 = codes(v, 0, mask).mul(xs(x, xo));
+            FloatVector a1 = codes(v, 8, mask).mul(xs(x, xo + LANES));
+            a0 = codes(v, 16, mask).fma(xs(x, xo + 2 * LANES), a0);
+            a1 = codes(v, 24, mask).fma(xs(x, xo + 3 * LANES), a1);
+            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
+            total = a0.add(a1).fma(scale, total);
+        }
+        return total.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 2-bit codes (16 per word). */
+    private static float rowLanes2(PackedMatrix w, int n, float[] x) {
+        IntVector mask = IntVector.broadcast(INT, 0x3);
+        ByteBuffer packed = w.packed();
+        int offset = w.rowByteOffset(n);
+        int chunks = w.wordsPerRow() / LANES;
+        int chunksPerGroup = w.wordsPerGroup() / LANES;
+        FloatVector total = FloatVector.zero(FLOAT);
+        for (int c = 0; c < chunks; c++) {
+            IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
+            int xo = c * LANES * 16;
+            FloatVector a0 = codes(v, 0, mask).mul(xs(x, xo));
+            FloatVector a1 = codes(v, 2, mask).mul(xs(x, xo + LANES));
+            a0 = codes(v, 4, mask).fma(xs(x, xo + 2 * LANES), a0);
+            a1 = codes(v, 6, mask).fma(xs(x, xo + 3 * LANES), a1);
+            a0 = codes(v, 8, mask).fma(xs(x, xo + 4 * LANES), a0);
+            a1 = codes(v, 10, mask).fma(xs(x, xo + 5 * LANES), a1);
+            a0 = codes(v, 12, mask).fma(xs(x, xo + 6 * LANES), a0);
+            a1 = codes(v, 14, mask).fma(xs(x, xo + 7 * LANES), a1);
+            a0 = codes(v, 16, mask).fma(xs(x, xo + 8 * LANES), a0);
+            a1 = codes(v, 18, mask).fma(xs(x, xo + 9 * LANES), a1);
+            a0 = codes(v, 20, mask).fma(xs(x, xo + 10 * LANES), a0);
+            a1 = codes(v, 22, mask).fma(xs(x, xo + 11 * LANES), a1);
+            a0 = codes(v, 24, mask).fma(xs(x, xo + 12 * LANES), a0);
+            a1 = codes(v, 26, mask).fma(xs(x, xo + 13 * LANES), a1);
+            a0 = codes(v, 28, mask).fma(xs(x, xo + 14 * LANES), a0);
+            a1 = codes(v, 30, mask).fma(xs(x, xo + 15 * LANES), a1);
+            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
+            total = a0.add(a1).fma(scale, total);
+        }
+        return total.reduceLanes(VectorOperators.ADD);
+    }
+
+    /** Decodes each group with scalar code (3, 5, 6 bits, narrow groups) and dots it with SIMD. */
+    private static float rowDecoded(PackedMatrix w, int n, float[] x, float[] codes) {
+        int groupSize = w.groupSize();
+        int rowOffset = w.rowByteOffset(n);
+        float total = 0;
+        for (int g = 0; g < w.groups(); g++) {
+            int base = g * groupSize;
+            CodeDecoder.decode(w.packed(), rowOffset, base, groupSize, w.bits(), codes, 0);
+            total += w.scale(n, g) * dot(codes, 0, x, base, groupSize);
+        }
+        return total;
     }
 
     @Override
@@ -163,25 +216,36 @@ final class VectorKernel extends CpuKernel {
         }
     }
 
+    /** Dequantizes one row in lane layout: {@code code * scale + bias}, one vector of codes per shift. */
     private static void dequantizeLanes(PackedMatrix w, int row, float[] dst, int dstOffset) {
         int bits = w.bits();
         int perWord = 32 / bits;
-        int chunks = w.wordsPerGroup() / LANES;
+        int chunks = w.wordsPerRow() / LANES;
+        int chunksPerGroup = w.wordsPerGroup() / LANES;
         ByteBuffer packed = w.packed();
-        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
         int offset = w.rowByteOffset(row);
-        int o = dstOffset;
-        for (int g = 0; g < w.groups(); g++) {
-            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(row, g));
-            FloatVector bias = FloatVector.broadcast(FLOAT, w.bias(row, g));
-            for (int c = 0; c < chunks; c++) {
-                IntVector words = IntVector.fromByteBuffer(INT, packed, offset, ORDER);
-                offset += LANES * 4;
-                for (int s = 0; s < perWord; s++) {
-                    codes(words, s * bits, mask).fma(scale, bias).intoArray(dst, o);
-                    o += LANES;
-                }
-            }
+        for (int c = 0; c < chunks; c++) {
+            int g = c / chunksPerGroup;
+            IntVector words = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
+            dequantizeChunk(
+                    words, bits, perWord, w.scale(row, g), w.bias(row, g), dst, dstOffset);
+            dstOffset += perWord * LANES;
+        }
+    }
+
+    private static void dequantizeChunk(
+            IntVector words,
+            int bits,
+            int perWord,
+            float scale,
+            float bias,
+            float[] dst,
+            int offset) {
+        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
+        FloatVector s = FloatVector.broadcast(FLOAT, scale);
+        FloatVector b = FloatVector.broadcast(FLOAT, bias);
+        for (int i = 0; i < perWord; i++) {
+            codes(words, i * bits, mask).fma(s, b).intoArray(dst, offset + i * LANES);
         }
     }
 

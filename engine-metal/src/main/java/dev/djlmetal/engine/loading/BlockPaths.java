@@ -2,10 +2,15 @@ package dev.djlmetal.engine.loading;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.BlockList;
+import ai.djl.nn.ParallelBlock;
 import ai.djl.nn.Parameter;
+import ai.djl.nn.SequentialBlock;
 import ai.djl.util.Pair;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -14,7 +19,9 @@ import java.util.Map;
  *
  * <p>DJL names child {@code i} (0-based) of a block {@code String.format("%02d%s", i + 1, name)};
  * this class removes exactly that prefix, so children named with digits (layer indices) keep
- * their names.
+ * their names. As in {@code MetalQuantizer.modulePaths}, children of a {@link SequentialBlock} or
+ * {@link ParallelBlock} (which DJL names after their class) and children whose names collide with
+ * a sibling's are addressed by their 0-based index, like PyTorch's {@code nn.Sequential}.
  */
 public final class BlockPaths {
 
@@ -75,9 +82,20 @@ public final class BlockPaths {
     private static void collectBlocks(String path, Block block, Map<String, Block> out) {
         out.put(path, block);
         BlockList children = block.getChildren();
+        List<String> names = new ArrayList<>(children.size());
+        Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < children.size(); i++) {
-            Pair<String, Block> child = children.get(i);
-            collectBlocks(join(path, childName(i, child.getKey())), child.getValue(), out);
+            String name = childName(i, children.keyAt(i));
+            names.add(name);
+            counts.merge(name, 1, Integer::sum);
+        }
+        boolean indexed = block instanceof SequentialBlock || block instanceof ParallelBlock;
+        for (int i = 0; i < children.size(); i++) {
+            String name = names.get(i);
+            if (indexed || name.isEmpty() || counts.get(name) > 1) {
+                name = Integer.toString(i);
+            }
+            collectBlocks(join(path, name), children.valueAt(i), out);
         }
     }
 }

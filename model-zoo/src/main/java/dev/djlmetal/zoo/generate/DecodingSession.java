@@ -44,8 +44,8 @@ final class DecodingSession implements AutoCloseable {
             Consumer<String> onText) {
         if (promptIds.length == 0) {
             throw new IllegalArgumentException(
-                    "The prompt encodes to no tokens and the tokenizer adds no beginning-of-sequence"
-                            + " token: give a non-empty prompt");
+                    "The prompt encodes to no tokens and the tokenizer adds no"
+                            + " beginning-of-sequence token: give a non-empty prompt");
         }
         this.manager = parent.newSubManager();
         this.config = config;

@@ -110,7 +110,8 @@ public class LlamaForCausalLM extends AbstractBlock {
      *
      * @param inputIds INT64 {@code [B, S]}
      * @param cache the past cache, or {@link KvCache#empty()}
-     * @param attentionMask INT64 {@code [B, T + S]} with 0 for padding, or null
+     * @param attentionMask INT64 {@code [B, T + S]} with 0 for padding, or null; it is renamed
+     *     {@value #ATTENTION_MASK}
      * @return {@code [logits, key_0, value_0, ...]} as described by the forward contract
      */
     public NDList forward(NDArray inputIds, KvCache cache, NDArray attentionMask) {

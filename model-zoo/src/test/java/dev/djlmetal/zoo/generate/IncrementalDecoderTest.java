@@ -24,7 +24,8 @@ class IncrementalDecoderTest {
         String text = "héllo wörld €5 😀!";
         byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
         long[] prompt = {'>', ' '};
-        IncrementalDecoder decoder = new IncrementalDecoder(IncrementalDecoderTest::decodeBytes, prompt);
+        IncrementalDecoder decoder =
+                new IncrementalDecoder(IncrementalDecoderTest::decodeBytes, prompt);
         List<String> pieces = new ArrayList<>();
         for (byte b : bytes) {
             String piece = decoder.add(b & 0xff);

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Model;
 import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDManager;
 import ai.djl.translate.TranslateException;
 
 import org.junit.jupiter.api.AfterAll;
@@ -81,7 +82,10 @@ class TextGeneratorTest {
         long[] prompt = tokenizer.encode("a");
         long[] reference = lm.greedyReference(prompt, 200, EOS);
         GenerationConfig withEos =
-                GenerationConfig.builder().optMaxNewTokens(200).optEosTokenIds(List.of(EOS)).build();
+                GenerationConfig.builder()
+                        .optMaxNewTokens(200)
+                        .optEosTokenIds(List.of(EOS))
+                        .build();
         assertArrayEquals(reference, generator(withEos).generateIds(prompt));
 
         GenerationConfig three = withEos.toBuilder().optMaxNewTokens(3).build();
@@ -106,7 +110,11 @@ class TextGeneratorTest {
     @Test
     void streamingPiecesAddUpToTheText() {
         GenerationConfig config =
-                GenerationConfig.builder().optMaxNewTokens(25).optTemperature(0.8f).optSeed(5L).build();
+                GenerationConfig.builder()
+                        .optMaxNewTokens(25)
+                        .optTemperature(0.8f)
+                        .optSeed(5L)
+                        .build();
         List<String> pieces = new ArrayList<>();
         String streamed = generator(config).generate("the cat sat", pieces::add);
         assertTrue(pieces.size() > 1);
@@ -136,7 +144,11 @@ class TextGeneratorTest {
     void concurrentRequestsEqualSequentialOnes() throws Exception {
         String[] prompts = {"the cat", "a dog ran", "big red ball", "then"};
         GenerationConfig config =
-                GenerationConfig.builder().optMaxNewTokens(60).optTemperature(1f).optSeed(9L).build();
+                GenerationConfig.builder()
+                        .optMaxNewTokens(60)
+                        .optTemperature(1f)
+                        .optSeed(9L)
+                        .build();
         TextGenerator generator = generator(config);
         String[] expected = new String[prompts.length];
         for (int i = 0; i < prompts.length; i++) {
@@ -169,8 +181,8 @@ class TextGeneratorTest {
                         .build();
         int before = model.getNDManager().getManagedArrays().size();
         List<Integer> counts = new ArrayList<>();
-        generator(config)
-                .generate("the", piece -> counts.add(model.getNDManager().getManagedArrays().size()));
+        NDManager root = model.getNDManager();
+        generator(config).generate("the", piece -> counts.add(root.getManagedArrays().size()));
         assertTrue(counts.size() > 1500, "pieces: " + counts.size());
         // the request holds the two cache arrays; nothing else accumulates step after step
         assertEquals(counts.get(10), counts.get(counts.size() - 1));

@@ -77,7 +77,7 @@ class CheckpointRoundTripTest {
     }
 
     @Test
-    void onTheFlyQuantizedModelSavedAsTransformersReloadsToTheSameLogits() throws Exception {
+    void onTheFlyQuantizedModelSavedAsTransformersAndFloatReloadsToTheSameLogits() throws Exception {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
         TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 32);
         Path source = dir.resolve("float");
@@ -102,6 +102,17 @@ class CheckpointRoundTripTest {
                 assertEquals(CheckpointFormat.TRANSFORMERS, reloaded.getFormat());
                 assertArrayEquals(
                         expected, QuantizedLoadingTest.logits(reloaded.getBlock(), manager));
+            }
+
+            Path plain = dir.resolve("plain");
+            CheckpointWriter.save((MetalModel) model, plain, CheckpointFormat.FLOAT);
+            assertFalse(CheckpointLoader.readConfig(plain).has("quantization_config"));
+            try (NDManager m3 = NDManager.newBaseManager("PyTorch")) {
+                LoadedCheckpoint dequantized =
+                        CheckpointLoader.load(plain, Collections.emptyMap(), m3);
+                assertEquals(CheckpointFormat.FLOAT, dequantized.getFormat());
+                QuantizedLoadingTest.assertClose(
+                        expected, QuantizedLoadingTest.logits(dequantized.getBlock(), manager));
             }
         }
     }

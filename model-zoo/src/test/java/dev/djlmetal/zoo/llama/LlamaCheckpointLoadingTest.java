@@ -10,6 +10,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonPrimitive;
+import dev.djlmetal.backend.BackendKind;
+import dev.djlmetal.backend.Backends;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.engine.loading.CheckpointLoader;
 import dev.djlmetal.engine.loading.CheckpointTensors;
@@ -21,6 +23,7 @@ import dev.djlmetal.zoo.testing.TinyWeights;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -173,6 +176,21 @@ class LlamaCheckpointLoadingTest {
                 assertError(json, floatTensors(json), options, "Unknown option bitz");
         assertTrue(e.getMessage().contains("groupSize"), e.getMessage());
         assertTrue(e.getMessage().contains("maxNewTokens"), e.getMessage());
+    }
+
+    @Test
+    void failedLoadLeavesNoArraysBehind() {
+        Assumptions.assumeFalse(Backends.isAvailable(BackendKind.METAL), "Metal is available");
+        JsonObject json = TinyCheckpoints.llamaConfigJson();
+        Map<String, String> options = Map.of("bits", "4", "backend", "metal");
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            IllegalStateException e =
+                    assertThrows(
+                            IllegalStateException.class,
+                            () -> load(json, floatTensors(json), options, manager));
+            assertTrue(e.getMessage().contains("backend=metal"), e.getMessage());
+            assertEquals(0, manager.getManagedArrays().size());
+        }
     }
 
     private static InMemoryTensors floatTensors(JsonObject json) {

@@ -66,6 +66,32 @@ public final class InMemoryTensors implements CheckpointTensors {
     }
 
     /**
+     * Returns a copy whose float tensors are rounded to bfloat16 (round to nearest, ties to
+     * even), the values a BF16 checkpoint of these tensors holds.
+     *
+     * @return the rounded copy
+     */
+    public InMemoryTensors roundedToBf16() {
+        InMemoryTensors out = new InMemoryTensors();
+        for (String name : data.keySet()) {
+            long[] shape = shapes.get(name).getShape();
+            Object v = data.get(name);
+            if (v instanceof float[]) {
+                float[] rounded = ((float[]) v).clone();
+                for (int i = 0; i < rounded.length; i++) {
+                    int bits = Float.floatToRawIntBits(rounded[i]);
+                    bits += 0x7FFF + ((bits >>> 16) & 1);
+                    rounded[i] = Float.intBitsToFloat(bits & 0xFFFF0000);
+                }
+                out.putFloat(name, shape, rounded);
+            } else {
+                out.putU32(name, shape, (int[]) v);
+            }
+        }
+        return out;
+    }
+
+    /**
      * Returns the raw data of a tensor.
      *
      * @param name the name

@@ -1,0 +1,175 @@
+package dev.djlmetal.examples.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.core.Linear;
+import dev.djlmetal.backend.BackendSettings;
+import dev.djlmetal.backend.cpu.CpuPreparedWeight;
+import dev.djlmetal.backend.cpu.CpuQuantizedMatmul;
+import dev.djlmetal.quant.QuantizedTensor;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Supplier;
+
+/**
+ * Prints a table of the cpu backend's fused 4-bit and 8-bit matmul against DJL PyTorch float32 {@code linear}
+ * on the linear layers of Llama-3.2-1B, at M=1 (decode) and M=128 (prefill), with the effective bandwidth of
+ * the weight bytes read and the machine's memory bandwidth measured in the same run.
+ *
+ * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a minute;
+ * {@code --group-size=N} changes the group size (default 64).
+ */
+public final class KernelBenchTable {
+
+    private static final int[] ROWS = {1, 128};
+    private static final int[] BITS = {4, 8};
+
+    private KernelBenchTable() {}
+
+    /**
+     * Runs the benchmark and prints the table.
+     *
+     * @param args {@code --quick}, {@code --group-size=N}
+     * @throws Exception when the bandwidth measurement fails
+     */
+    public static void main(String[] args) throws Exception {
+        List<String> options = Arrays.asList(args);
+        boolean quick = options.contains("--quick");
+        int groupSize = 64;
+        for (String option : options) {
+            if (option.startsWith("--group-size=")) {
+                groupSize = Integer.parseInt(option.substring("--group-size=".length()));
+            } else if (!"--quick".equals(option)) {
+                throw new IllegalArgumentException(
+                        "Unknown option " + option + "; allowed: --quick, --group-size=N");
+            }
+        }
+        double minSeconds = quick ? 0.3 : 1.0;
+        Engine.getInstance().setRandomSeed(42);
+        CpuQuantizedMatmul backend = new CpuQuantizedMatmul(BackendSettings.defaults());
+        double bandwidth = MemoryBandwidth.measure(quick ? 256 << 20 : 1 << 30, 5);
+        System.out.printf(
+                Locale.ROOT,
+                "machine: %s %s, %d processors, Java %s, cpu kernel %s%n",
+                System.getProperty("os.name"),
+                System.getProperty("os.arch"),
+                Runtime.getRuntime().availableProcessors(),
+                System.getProperty("java.version"),
+                backend.kernelName());
+        System.out.printf(
+                Locale.ROOT,
+                "measured memory read bandwidth: %.1f GB/s (multi-threaded SIMD sum over a %d MB"
+                        + " direct buffer)%n%n",
+                bandwidth / 1e9,
+                quick ? 256 : 1024);
+        System.out.printf(
+                Locale.ROOT,
+                "| layer | N x K | M | weights | ms | weight MB | weight GB/s | %% of bw | GFLOP/s"
+                        + " | x float32 |%n");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        List<LinearShape> shapes = LinearShape.LLAMA_3_2_1B;
+        if (quick) {
+            shapes = shapes.subList(0, 4);
+        }
+        for (LinearShape shape : shapes) {
+            List<Row> rows = new ArrayList<>();
+            try (NDManager manager = NDManager.newBaseManager()) {
+                NDArray[] inputs = new NDArray[ROWS.length];
+                for (int i = 0; i < ROWS.length; i++) {
+                    inputs[i] = BenchWeights.activations(manager, ROWS[i], shape);
+                }
+                double[] floatSeconds = new double[ROWS.length];
+                try (NDArray weight = BenchWeights.float32(manager, shape)) {
+                    long bytes = weight.size() * 4;
+                    for (int i = 0; i < ROWS.length; i++) {
+                        NDArray x = inputs[i];
+                        floatSeconds[i] =
+                                time(() -> Linear.linear(x, weight).singletonOrThrow(), minSeconds);
+                        rows.add(new Row(shape, ROWS[i], "float32", floatSeconds[i], bytes, 1));
+                    }
+                }
+                for (int bits : BITS) {
+                    try (QuantizedTensor q =
+                                    BenchWeights.quantized(manager, shape, bits, groupSize, bits);
+                            CpuPreparedWeight prepared = backend.prepare(q)) {
+                        for (int i = 0; i < ROWS.length; i++) {
+                            NDArray x = inputs[i];
+                            double seconds = time(() -> prepared.apply(x), minSeconds);
+                            String name = bits + "-bit g" + groupSize;
+                            double speedup = floatSeconds[i] / seconds;
+                            rows.add(new Row(shape, ROWS[i], name, seconds, q.byteSize(), speedup));
+                        }
+                    }
+                }
+            }
+            rows.sort((a, b) -> Integer.compare(a.rows, b.rows));
+            for (Row row : rows) {
+                row.print(bandwidth);
+            }
+        }
+    }
+
+    /** Returns the median seconds of one call, after warm-up, timed for at least {@code minSeconds}. */
+    private static double time(Supplier<NDArray> call, double minSeconds) {
+        for (int i = 0; i < 3; i++) {
+            call.get().close();
+        }
+        List<Double> samples = new ArrayList<>();
+        long deadline = System.nanoTime() + (long) (minSeconds * 1e9);
+        while (samples.size() < 5 || System.nanoTime() < deadline && samples.size() < 200) {
+            long start = System.nanoTime();
+            NDArray out = call.get();
+            samples.add((System.nanoTime() - start) / 1e9);
+            out.close();
+        }
+        samples.sort(Double::compare);
+        return samples.get(samples.size() / 2);
+    }
+
+    /** One measured line of the table. */
+    private static final class Row {
+        final LinearShape shape;
+        final int rows;
+        final String weights;
+        final double seconds;
+        final long weightBytes;
+        final double speedup;
+
+        Row(
+                LinearShape shape,
+                int rows,
+                String weights,
+                double seconds,
+                long weightBytes,
+                double speedup) {
+            this.shape = shape;
+            this.rows = rows;
+            this.weights = weights;
+            this.seconds = seconds;
+            this.weightBytes = weightBytes;
+            this.speedup = speedup;
+        }
+
+        void print(double bandwidth) {
+            double gbs = weightBytes / seconds / 1e9;
+            double flops =
+                    2.0 * rows * shape.getOutFeatures() * shape.getInFeatures() / seconds / 1e9;
+            System.out.printf(
+                    Locale.ROOT,
+                    "| %s | %s | %d | %s | %.3f | %.1f | %.1f | %.0f%% | %.1f | %.2fx |%n",
+                    shape.getName(),
+                    shape,
+                    rows,
+                    weights,
+                    seconds * 1e3,
+                    weightBytes / 1e6,
+                    gbs,
+                    100 * gbs * 1e9 / bandwidth,
+                    flops,
+                    speedup);
+        }
+    }
+}
