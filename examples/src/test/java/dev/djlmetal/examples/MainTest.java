@@ -76,7 +76,14 @@ class MainTest {
                 "The embedded model is not packed yet: no resource " + EmbeddedModel.RESOURCE);
         Path saved = temp.resolve("saved");
         Run quantized =
-                run("--max-new-tokens", "8", "--bits", "4", "--group-size", "32", "--save",
+                run(
+                        "--max-new-tokens",
+                        "8",
+                        "--bits",
+                        "4",
+                        "--group-size",
+                        "32",
+                        "--save",
                         saved.toString());
         assertEquals(0, quantized.status, quantized.err);
         String out = quantized.out;
@@ -107,8 +114,9 @@ class MainTest {
     }
 
     private static String[] memory(String out) {
-        Matcher m = Pattern.compile("size in memory: ([0-9.]+ [kM]B) \\(float: ([0-9.]+ [kM]B)")
-                .matcher(out);
+        Matcher m =
+                Pattern.compile("size in memory: ([0-9.]+ [kM]B) \\(float: ([0-9.]+ [kM]B)")
+                        .matcher(out);
         assertTrue(m.find(), out);
         return new String[] {m.group(1), m.group(2)};
     }

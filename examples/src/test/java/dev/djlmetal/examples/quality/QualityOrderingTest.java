@@ -3,6 +3,7 @@ package dev.djlmetal.examples.quality;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.djlmetal.examples.train.TrainEmbeddedModel;
 import dev.djlmetal.zoo.EmbeddedModel;
 
 import org.junit.jupiter.api.Assumptions;
@@ -16,9 +17,9 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The quality of the embedded model orders as quantization theory says: more bits are never
- * worse beyond noise, smaller groups are never clearly worse, and 8 bits stay within 1% of the
- * float32 perplexity.
+ * The quality of the embedded model orders as quantization theory says: more bits are never worse
+ * beyond noise, smaller groups are never clearly worse, and 8 bits stay within 1% of the float32
+ * perplexity.
  */
 class QualityOrderingTest {
 
@@ -41,7 +42,7 @@ class QualityOrderingTest {
                 "The embedded model is not packed yet: no resource " + EmbeddedModel.RESOURCE);
         Path dir = EmbeddedModel.directory();
         List<long[]> stories =
-                QualityEvaluator.heldOutStories(dir, QualityTable.HELD_OUT_SEED, 6, 512);
+                QualityEvaluator.heldOutStories(dir, TrainEmbeddedModel.HELD_OUT_SEED, 6, 512);
         QualityEvaluator evaluator = new QualityEvaluator(dir, stories);
         reference = evaluator.evaluateFloat();
         for (int bits : BITS) {
