@@ -19,7 +19,7 @@ import ai.djl.training.tracker.Tracker;
 import ai.djl.training.tracker.WarmUpTracker;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import dev.djlmetal.engine.loading.BlockPaths;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.io.SafetensorsWriter;
 import dev.djlmetal.zoo.llama.LlamaConfig;
 import dev.djlmetal.zoo.llama.LlamaForCausalLM;

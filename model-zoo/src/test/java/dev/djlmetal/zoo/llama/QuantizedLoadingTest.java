@@ -13,7 +13,7 @@ import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.Backends;
-import dev.djlmetal.engine.loading.BlockPaths;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.engine.loading.CheckpointLoader;
 import dev.djlmetal.engine.loading.LoadedCheckpoint;
