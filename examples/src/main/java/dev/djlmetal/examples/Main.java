@@ -5,6 +5,9 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.util.ProgressBar;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.engine.MetalModel;
 import dev.djlmetal.engine.loading.CheckpointFormat;
@@ -22,6 +25,7 @@ import picocli.CommandLine.Spec;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +68,9 @@ public final class Main implements Callable<Integer> {
             paramLabel = "BITS",
             defaultValue = "4",
             converter = QuantizationOptions.BitsConverter.class,
-            description = "Bits per weight: 2, 3, 4, 5, 6, 8, or none (0) for float (default: 4).")
+            description =
+                    "Bits per weight: 2, 3, 4, 5, 6, 8, or none (0) for float (default: 4; a"
+                            + " local MLX or metal checkpoint runs as it was quantized).")
     private int bits;
 
     @Option(
@@ -304,7 +310,7 @@ public final class Main implements Callable<Integer> {
         if (seed != null) {
             builder.optArgument("seed", seed);
         }
-        if (bits != 0) {
+        if (bits != 0 && !(isPreQuantized() && !bitsGiven())) {
             builder.optOption("bits", String.valueOf(bits))
                     .optOption("groupSize", String.valueOf(groupSize));
         }
@@ -319,6 +325,23 @@ public final class Main implements Callable<Integer> {
             builder.optModelPath(Paths.get(model));
         }
         return builder.build();
+    }
+
+    private boolean bitsGiven() {
+        return spec.commandLine().getParseResult().hasMatchedOption("--bits");
+    }
+
+    /** Whether {@code --model} is a local checkpoint that is quantized already (MLX or metal). */
+    private boolean isPreQuantized() {
+        if (model == null || model.startsWith("hf://")) {
+            return false;
+        }
+        try (Reader reader = Files.newBufferedReader(Paths.get(model, "config.json"))) {
+            JsonObject config = JsonParser.parseReader(reader).getAsJsonObject();
+            return config.has("quantization") || config.has("quantization_config");
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     private void printSummary(MetalModel metal, GenerationSpeed speed, long savedBytes)

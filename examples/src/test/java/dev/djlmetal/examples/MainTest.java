@@ -99,6 +99,12 @@ class MainTest {
         assertEquals(4, quantization.get("bits").getAsInt());
         assertEquals(32, quantization.get("group_size").getAsInt());
 
+        // the saved MLX checkpoint runs as it was quantized, without --bits
+        Run reloaded = run("--model", saved.toString(), "--max-new-tokens", "2");
+        assertEquals(0, reloaded.status, reloaded.err);
+        assertTrue(reloaded.out.contains("bits:           4"), reloaded.out);
+        assertTrue(reloaded.out.contains("group size:     32"), reloaded.out);
+
         // the float size the 4-bit run reports is the size of the float model
         Run plain = run("--max-new-tokens", "1", "--bits", "none");
         assertEquals(0, plain.status, plain.err);
