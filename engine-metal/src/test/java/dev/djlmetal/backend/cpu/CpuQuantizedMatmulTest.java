@@ -69,7 +69,7 @@ class CpuQuantizedMatmulTest {
         }
     }
 
-    private static void checkProduct(
+    static void checkProduct(
             NDManager manager,
             RandomQuantized q,
             CpuPreparedWeight weight,
