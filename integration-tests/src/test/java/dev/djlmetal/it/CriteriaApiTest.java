@@ -1,0 +1,117 @@
+package dev.djlmetal.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.inference.Predictor;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ZooModel;
+
+import dev.djlmetal.engine.loading.CheckpointFormat;
+import dev.djlmetal.zoo.testing.TinyWeights;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+
+class CriteriaApiTest {
+
+    private static final long[] IDS = {1, 17, 33, 5, 60, 2, 9};
+
+    @TempDir Path dir;
+    @TempDir Path other;
+
+    private static float[] logits(Criteria<NDList, NDList> criteria) throws Exception {
+        try (ZooModel<NDList, NDList> model = criteria.loadModel();
+                Predictor<NDList, NDList> predictor = model.newPredictor();
+                NDManager manager = model.getNDManager().newSubManager()) {
+            NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
+            NDArray out = predictor.predict(new NDList(ids)).get(0);
+            assertEquals(DataType.FLOAT32, out.getDataType());
+            assertEquals(new Shape(1, IDS.length, Checkpoints.VOCAB), out.getShape());
+            return out.toFloatArray();
+        }
+    }
+
+    private static String generate(Criteria<String, String> criteria, String prompt)
+            throws Exception {
+        try (ZooModel<String, String> model = criteria.loadModel();
+                Predictor<String, String> predictor = model.newPredictor()) {
+            return predictor.predict(prompt);
+        }
+    }
+
+    @Test
+    void floatCheckpointGeneratesText() throws Exception {
+        Checkpoints.writeFloat(dir, Checkpoints.weights(1));
+        Criteria<String, String> criteria =
+                Checkpoints.criteria(String.class, String.class, dir)
+                        .optArgument("maxNewTokens", 8)
+                        .build();
+        String text = generate(criteria, "w4 w5 w6");
+        assertFalse(text.isEmpty());
+        assertTrue(text.matches("( w[0-9]+)+"), text);
+        assertEquals(text, generate(criteria, "w4 w5 w6"));
+    }
+
+    @Test
+    void dequantizedMlxAndTransformersCheckpointsEqualTheirFloats() throws Exception {
+        for (CheckpointFormat format :
+                new CheckpointFormat[] {CheckpointFormat.MLX, CheckpointFormat.TRANSFORMERS}) {
+            Path quantized = dir.resolve(format.name());
+            Path reference = other.resolve(format.name());
+            TinyWeights dequantized =
+                    Checkpoints.writeQuantized(quantized, Checkpoints.weights(2), format, 4, 32);
+            Checkpoints.writeFloat(reference, dequantized);
+            float[] expected =
+                    logits(Checkpoints.criteria(NDList.class, NDList.class, reference).build());
+            // dequantize=true: the portable path that needs no quantized backend
+            float[] actual =
+                    logits(
+                            Checkpoints.criteria(NDList.class, NDList.class, quantized)
+                                    .optOption("dequantize", "true")
+                                    .build());
+            assertArrayEquals(expected, actual, 2e-3f, format.name());
+        }
+    }
+
+    @Test
+    void badOptionsAndArgumentsNameTheValue() throws Exception {
+        Checkpoints.writeFloat(dir, Checkpoints.weights(4));
+        assertMessage(
+                Checkpoints.criteria(String.class, String.class, dir)
+                        .optOption("bits", "7")
+                        .build(),
+                "bits");
+        assertMessage(
+                Checkpoints.criteria(String.class, String.class, dir)
+                        .optOption("groupSize", "48")
+                        .build(),
+                "48");
+        assertMessage(
+                Checkpoints.criteria(String.class, String.class, dir)
+                        .optArgument("temperature", "-1")
+                        .build(),
+                "temperature=-1");
+        assertMessage(
+                Checkpoints.criteria(NDList.class, NDList.class, other).build(), other.toString());
+    }
+
+    private static void assertMessage(Criteria<?, ?> criteria, String expected) {
+        Exception e = assertThrows(Exception.class, () -> criteria.loadModel().close());
+        StringBuilder messages = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages.append(t.getMessage()).append(" | ");
+        }
+        assertTrue(messages.toString().contains(expected), messages.toString());
+    }
+}

@@ -1,0 +1,132 @@
+package dev.djlmetal.zoo.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Multi-head self-attention with grouped-query key/value heads, rotary positions and an optional
+ * key/value cache.
+ *
+ * <p>Children (Hugging Face names): {@code q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj},
+ * each an {@link Linear} that a quantizer may replace (the fields are typed {@link Block}).
+ *
+ * <p>Input NDList: {@code [hidden [B, S, hidden], cos, sin]} ({@link RotaryEmbedding#cosSin}),
+ * then optionally the past {@code [key, value]}, each {@code [B, kvHeads, T, headDim]}; plus
+ * optionally an array named {@value LlamaDecoderLayer#ATTENTION_BIAS} (additive, broadcastable
+ * to {@code [B, heads, S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and
+ * value hold the past followed by the {@code S} new positions.
+ */
+public class LlamaAttention extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final int hiddenSize;
+    private final int heads;
+    private final int kvHeads;
+    private final int headDim;
+
+    private Block qProj;
+    private Block kProj;
+    private Block vProj;
+    private Block oProj;
+
+    /**
+     * Creates the attention block of a model.
+     *
+     * @param config the model config
+     */
+    public LlamaAttention(LlamaConfig config) {
+        super(VERSION);
+        hiddenSize = config.getHiddenSize();
+        heads = config.getNumAttentionHeads();
+        kvHeads = config.getNumKeyValueHeads();
+        headDim = config.getHeadDim();
+        boolean qkvBias = config.isQkvBias();
+        qProj = addChildBlock("q_proj", linear((long) heads * headDim, qkvBias));
+        kProj = addChildBlock("k_proj", linear((long) kvHeads * headDim, qkvBias));
+        vProj = addChildBlock("v_proj", linear((long) kvHeads * headDim, qkvBias));
+        oProj = addChildBlock("o_proj", linear(hiddenSize, config.isOutputBias()));
+    }
+
+    static Linear linear(long units, boolean bias) {
+        return Linear.builder().setUnits(units).optBias(bias).build();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray bias = null;
+        NDList plain = new NDList();
+        for (NDArray array : inputs) {
+            if (LlamaDecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
+                bias = array;
+            } else {
+                plain.add(array);
+            }
+        }
+        NDArray x = plain.get(0);
+        NDArray cos = plain.get(1);
+        NDArray sin = plain.get(2);
+        NDArray pastKey = plain.size() > 4 ? plain.get(3) : null;
+        NDArray pastValue = plain.size() > 4 ? plain.get(4) : null;
+        long batch = x.getShape().get(0);
+        long seq = x.getShape().get(1);
+
+        NDArray q = heads(qProj.forward(ps, new NDList(x), training).head(), batch, seq, heads);
+        NDArray k = heads(kProj.forward(ps, new NDList(x), training).head(), batch, seq, kvHeads);
+        NDArray v = heads(vProj.forward(ps, new NDList(x), training).head(), batch, seq, kvHeads);
+        q = RotaryEmbedding.apply(q, cos, sin);
+        k = RotaryEmbedding.apply(k, cos, sin);
+        if (pastKey != null) {
+            k = pastKey.concat(k, 2);
+            v = pastValue.concat(v, 2);
+        }
+        int groups = heads / kvHeads;
+        NDArray kAll = groups > 1 ? k.repeat(1, groups) : k;
+        NDArray vAll = groups > 1 ? v.repeat(1, groups) : v;
+
+        NDArray scores = q.matMul(kAll.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim));
+        if (bias != null) {
+            scores = scores.add(bias);
+        }
+        NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1);
+        NDArray context = probs.toType(q.getDataType(), false).matMul(vAll);
+        context = context.transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * headDim);
+        NDArray out = oProj.forward(ps, new NDList(context), training).head();
+        return new NDList(out, k, v);
+    }
+
+    private NDArray heads(NDArray projected, long batch, long seq, int count) {
+        return projected.reshape(batch, seq, count, headDim).transpose(0, 2, 1, 3);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape in = inputShapes[0];
+        qProj.initialize(manager, dataType, in);
+        kProj.initialize(manager, dataType, in);
+        vProj.initialize(manager, dataType, in);
+        Shape context = new Shape(in.get(0), in.get(1), (long) heads * headDim);
+        oProj.initialize(manager, dataType, context);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape in = inputShapes[0];
+        long past = inputShapes.length > 4 ? inputShapes[3].get(2) : 0;
+        Shape kv = new Shape(in.get(0), kvHeads, past + in.get(1), headDim);
+        return new Shape[] {new Shape(in.get(0), in.get(1), hiddenSize), kv, kv};
+    }
+}

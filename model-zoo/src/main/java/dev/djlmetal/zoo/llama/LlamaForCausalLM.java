@@ -1,0 +1,177 @@
+package dev.djlmetal.zoo.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import dev.djlmetal.nn.TokenEmbedding;
+
+/**
+ * A Llama-family causal language model written with DJL Blocks: {@code model} (a
+ * {@link LlamaModel}) followed by the output projection, either {@code lm_head} (a
+ * {@link ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
+ *
+ * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed;
+ * when a quantizer has replaced it by a quantized {@link TokenEmbedding}, its
+ * {@link TokenEmbedding#projectTransposed(NDArray)} is used.
+ *
+ * <p>Block paths follow the Hugging Face names, for example {@code model.embed_tokens},
+ * {@code model.layers.3.self_attn.q_proj}, {@code model.layers.3.mlp.down_proj},
+ * {@code model.norm} and {@code lm_head} (DJL's numeric child-name prefixes removed). Every
+ * projection is an {@link ai.djl.nn.core.Linear} held in a field typed {@link Block}, so a
+ * quantizer can replace it.
+ *
+ * <h2>Forward contract</h2>
+ *
+ * <p>The block is stateless: it holds no per-request state, and one instance can serve several
+ * requests at once. The key/value cache travels with the inputs and outputs.
+ *
+ * <ul>
+ *   <li>Input NDList: {@code [input_ids]}, INT64 {@code [B, S]}; optionally followed by the past
+ *       cache, 2 arrays per layer in the order {@code key_0, value_0, key_1, value_1, ...}, each
+ *       FLOAT32 {@code [B, kvHeads, T, headDim]}; optionally plus one array named
+ *       {@value #ATTENTION_MASK} (see {@link NDArray#setName(String)}), INT64 {@code [B, T + S]}
+ *       with 1 for real tokens and 0 for (left) padding, covering the past and the new tokens.
+ *   <li>Output NDList: {@code [logits, key_0, value_0, ...]}: logits FLOAT32 {@code [B, S, vocab]}
+ *       and the present cache, the past concatenated with the {@code S} new positions
+ *       ({@code [B, kvHeads, T + S, headDim]}).
+ *   <li>Positions are {@code T + [0, S)}; with an attention mask, each row counts only its
+ *       unmasked tokens ({@code cumsum(mask) - 1}), so left-padded rows get the same positions as
+ *       unpadded ones.
+ *   <li>Attention is causal: a new token attends to every cached position and to the new
+ *       positions up to itself, except masked (padding) positions.
+ * </ul>
+ *
+ * <p>Arrays produced by the forward pass are attached to the manager of {@code input_ids} (or of
+ * the past cache arrays), never to the model's manager.
+ */
+public class LlamaForCausalLM extends AbstractBlock {
+
+    /** The name of the optional attention mask array in the input NDList. */
+    public static final String ATTENTION_MASK = "attention_mask";
+
+    private static final byte VERSION = 1;
+
+    private final LlamaConfig config;
+
+    private LlamaModel model;
+    private Block lmHead;
+
+    /**
+     * Creates the model from its config.
+     *
+     * @param config the model config
+     */
+    public LlamaForCausalLM(LlamaConfig config) {
+        super(VERSION);
+        this.config = config;
+        model = addChildBlock("model", new LlamaModel(config));
+        if (!config.isTieWordEmbeddings()) {
+            lmHead = addChildBlock("lm_head", LlamaAttention.linear(config.getVocabSize(), false));
+        }
+    }
+
+    /**
+     * Returns the config.
+     *
+     * @return the config this model was built from
+     */
+    public LlamaConfig getConfig() {
+        return config;
+    }
+
+    /**
+     * Returns the decoder stack.
+     *
+     * @return the {@code model} child
+     */
+    public LlamaModel getModel() {
+        return model;
+    }
+
+    /**
+     * Runs one forward pass outside a DJL predictor (inference, no gradients).
+     *
+     * @param inputIds INT64 {@code [B, S]}
+     * @param cache the past cache, or {@link KvCache#empty()}
+     * @return {@code [logits, key_0, value_0, ...]} as described by the forward contract
+     */
+    public NDList forward(NDArray inputIds, KvCache cache) {
+        return forward(inputIds, cache, null);
+    }
+
+    /**
+     * Runs one forward pass with an attention mask outside a DJL predictor (inference).
+     *
+     * @param inputIds INT64 {@code [B, S]}
+     * @param cache the past cache, or {@link KvCache#empty()}
+     * @param attentionMask INT64 {@code [B, T + S]} with 0 for padding, or null; it is renamed
+     *     {@value #ATTENTION_MASK}
+     * @return {@code [logits, key_0, value_0, ...]} as described by the forward contract
+     */
+    public NDList forward(NDArray inputIds, KvCache cache, NDArray attentionMask) {
+        NDList inputs = new NDList(inputIds);
+        inputs.addAll(cache.arrays());
+        if (attentionMask != null) {
+            attentionMask.setName(ATTENTION_MASK);
+            inputs.add(attentionMask);
+        }
+        ParameterStore ps = new ParameterStore(inputIds.getManager(), false);
+        return forward(ps, inputs, false);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList out = model.forward(ps, inputs, training);
+        NDArray hidden = out.head();
+        NDArray logits;
+        if (lmHead != null) {
+            logits = lmHead.forward(ps, new NDList(hidden), training).head();
+        } else {
+            logits = tiedProjection(ps, hidden, training);
+        }
+        if (logits.getDataType() != DataType.FLOAT32) {
+            logits = logits.toType(DataType.FLOAT32, false);
+        }
+        out.set(0, logits);
+        return out;
+    }
+
+    private NDArray tiedProjection(ParameterStore ps, NDArray hidden, boolean training) {
+        Block embedding = model.getEmbedTokens();
+        if (embedding instanceof LlamaEmbedding) {
+            return ((LlamaEmbedding) embedding).projectTransposed(ps, hidden, training);
+        }
+        if (embedding instanceof TokenEmbedding) {
+            return ((TokenEmbedding) embedding).projectTransposed(hidden);
+        }
+        throw new IllegalStateException(
+                "Tied output projection needs a TokenEmbedding at model.embed_tokens, found "
+                        + embedding.getClass().getName());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
+        model.initialize(manager, dataType, inputShapes[0]);
+        if (lmHead != null) {
+            lmHead.initialize(manager, dataType, inputShapes[0].add(config.getHiddenSize()));
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape[] out = model.getOutputShapes(inputShapes);
+        out[0] = inputShapes[0].add(config.getVocabSize());
+        return out;
+    }
+}

@@ -1,0 +1,114 @@
+package dev.djlmetal.zoo.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The decoder layers of a model, children named {@code 0 .. L-1} (so that their paths read
+ * {@code model.layers.3...}).
+ *
+ * <p>Input NDList: {@code [hidden, cos, sin]}, optionally followed by the past cache
+ * {@code key_0, value_0, key_1, value_1, ...} and an array named
+ * {@value LlamaDecoderLayer#ATTENTION_BIAS}. Output: {@code [hidden, key_0, value_0, ...]} with
+ * the updated cache.
+ */
+public class LlamaLayerStack extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final List<Block> layers = new ArrayList<>();
+
+    /**
+     * Creates the layers of a model.
+     *
+     * @param config the model config
+     */
+    public LlamaLayerStack(LlamaConfig config) {
+        super(VERSION);
+        for (int i = 0; i < config.getNumHiddenLayers(); i++) {
+            layers.add(addChildBlock(Integer.toString(i), new LlamaDecoderLayer(config)));
+        }
+    }
+
+    /**
+     * Returns the number of layers.
+     *
+     * @return L
+     */
+    public int size() {
+        return layers.size();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray bias = null;
+        NDList plain = new NDList();
+        for (NDArray array : inputs) {
+            if (LlamaDecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
+                bias = array;
+            } else {
+                plain.add(array);
+            }
+        }
+        boolean hasPast = plain.size() > 3;
+        if (hasPast && plain.size() != 3 + 2 * layers.size()) {
+            throw new IllegalArgumentException(
+                    "Expected a past cache of "
+                            + 2 * layers.size()
+                            + " arrays (key and value per layer), got "
+                            + (plain.size() - 3));
+        }
+        NDArray hidden = plain.get(0);
+        NDList present = new NDList(1 + 2 * layers.size());
+        present.add(hidden);
+        for (int i = 0; i < layers.size(); i++) {
+            NDList layerIn = new NDList(hidden, plain.get(1), plain.get(2));
+            if (hasPast) {
+                layerIn.add(plain.get(3 + 2 * i));
+                layerIn.add(plain.get(4 + 2 * i));
+            }
+            if (bias != null) {
+                layerIn.add(bias);
+            }
+            NDList out = layers.get(i).forward(ps, layerIn, training);
+            hidden = out.get(0);
+            present.add(out.get(1));
+            present.add(out.get(2));
+        }
+        present.set(0, hidden);
+        return present;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected void initializeChildBlocks(
+            NDManager manager, DataType dataType, Shape... inputShapes) {
+        for (Block layer : layers) {
+            layer.initialize(manager, dataType, inputShapes);
+        }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape[] layerOut = layers.get(0).getOutputShapes(inputShapes);
+        Shape[] out = new Shape[1 + 2 * layers.size()];
+        out[0] = layerOut[0];
+        for (int i = 0; i < layers.size(); i++) {
+            out[1 + 2 * i] = layerOut[1];
+            out[2 + 2 * i] = layerOut[2];
+        }
+        return out;
+    }
+}

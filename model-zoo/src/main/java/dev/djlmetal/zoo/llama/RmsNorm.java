@@ -1,0 +1,78 @@
+package dev.djlmetal.zoo.llama;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+
+/**
+ * Root-mean-square layer normalization: {@code y = x / sqrt(mean(x^2) + eps) * weight} over the
+ * last axis, computed in float32 whatever the input data type.
+ *
+ * <p>Its single parameter is {@code weight} ({@code [size]}, initialized to ones).
+ */
+public class RmsNorm extends AbstractBlock {
+
+    private static final byte VERSION = 1;
+
+    private final Parameter weight;
+    private final float eps;
+    private final int size;
+
+    /**
+     * Creates the norm.
+     *
+     * @param size the width of the normalized (last) axis
+     * @param eps the epsilon added to the mean square
+     */
+    public RmsNorm(int size, double eps) {
+        super(VERSION);
+        this.eps = (float) eps;
+        this.size = size;
+        weight =
+                addParameter(
+                        Parameter.builder()
+                                .setName("weight")
+                                .setType(Parameter.Type.GAMMA)
+                                .build());
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore parameterStore,
+            NDList inputs,
+            boolean training,
+            PairList<String, Object> params) {
+        NDArray x = inputs.head();
+        NDArray w = parameterStore.getValue(weight, x.getDevice(), training);
+        return new NDList(normalize(x, w, eps));
+    }
+
+    static NDArray normalize(NDArray x, NDArray weight, float eps) {
+        DataType type = x.getDataType();
+        NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray rms = xf.square().mean(new int[] {-1}, true).add(eps).sqrt();
+        NDArray normed = xf.div(rms);
+        if (type != DataType.FLOAT32) {
+            normed = normed.toType(type, false);
+        }
+        return normed.mul(weight);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public void prepare(Shape[] inputShapes) {
+        weight.setShape(new Shape(size));
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {inputShapes[0]};
+    }
+}

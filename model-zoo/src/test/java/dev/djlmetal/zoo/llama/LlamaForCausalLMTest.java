@@ -1,0 +1,128 @@
+package dev.djlmetal.zoo.llama;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.zoo.testing.ReferenceLlama;
+import dev.djlmetal.zoo.testing.TinyCheckpoints;
+import dev.djlmetal.zoo.testing.TinyWeights;
+import org.junit.jupiter.api.Test;
+
+class LlamaForCausalLMTest {
+
+    private static final long[] IDS = {1, 5, 17, 42, 95, 3, 60, 7};
+
+    @Test
+    void llamaLogitsMatchPlainJavaReference() {
+        checkAgainstReference(LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson()));
+    }
+
+    @Test
+    void qwen2LogitsMatchPlainJavaReference() {
+        checkAgainstReference(LlamaConfig.fromJson(TinyCheckpoints.qwen2ConfigJson()));
+    }
+
+    private static void checkAgainstReference(LlamaConfig config) {
+        TinyWeights weights = TinyCheckpoints.randomWeights(config, 7);
+        double[][] expected = new ReferenceLlama(config, weights).logits(IDS);
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            weights.applyTo(model, manager);
+            NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
+            NDList out = model.forward(ids, KvCache.empty());
+            assertEquals(new Shape(1, IDS.length, config.getVocabSize()), out.head().getShape());
+            assertEquals(DataType.FLOAT32, out.head().getDataType());
+            assertEquals(1 + 2 * config.getNumHiddenLayers(), out.size());
+            assertEquals(
+                    new Shape(1, config.getNumKeyValueHeads(), IDS.length, config.getHeadDim()),
+                    out.get(1).getShape());
+            float[] actual = out.head().toFloatArray();
+            double maxAbs = 0;
+            for (int s = 0; s < IDS.length; s++) {
+                for (int v = 0; v < config.getVocabSize(); v++) {
+                    double e = expected[s][v];
+                    maxAbs = Math.max(maxAbs, Math.abs(e));
+                    assertEquals(e, actual[s * config.getVocabSize() + v], 2e-4 * (1 + Math.abs(e)),
+                            "logit at position " + s + ", token " + v);
+                }
+            }
+            assertTrue(maxAbs > 0.5, "logits are not trivially small: " + maxAbs);
+        }
+    }
+
+    @Test
+    void cachedDecodingEqualsFullRecomputation() {
+        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.qwen2ConfigJson());
+        TinyWeights weights = TinyCheckpoints.randomWeights(config, 11);
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            weights.applyTo(model, manager);
+            int vocab = config.getVocabSize();
+            NDArray all = manager.create(IDS, new Shape(1, IDS.length));
+            float[] full = model.forward(all, KvCache.empty()).head().toFloatArray();
+
+            int prefix = 5;
+            NDList out = model.forward(all.get(":, :{}", prefix), KvCache.empty());
+            KvCache cache = KvCache.fromOutput(out);
+            assertEquals(prefix, cache.length());
+            for (int s = prefix; s < IDS.length; s++) {
+                out = model.forward(all.get(new NDIndex(":, {}:{}", s, s + 1)), cache);
+                cache = KvCache.fromOutput(out);
+                assertEquals(s + 1, cache.length());
+                float[] step = out.head().toFloatArray();
+                float[] expected = new float[vocab];
+                System.arraycopy(full, s * vocab, expected, 0, vocab);
+                assertArrayEquals(expected, step, 1e-4f, "position " + s);
+            }
+        }
+    }
+
+    @Test
+    void leftPaddedBatchMatchesUnpaddedRows() {
+        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson());
+        TinyWeights weights = TinyCheckpoints.randomWeights(config, 13);
+        int vocab = config.getVocabSize();
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            weights.applyTo(model, manager);
+            long[] shortRow = {1, 9, 33};
+            long[] longRow = {1, 4, 8, 15, 16};
+            NDArray batch =
+                    manager.create(new long[][] {{0, 0, 1, 9, 33}, {1, 4, 8, 15, 16}});
+            NDArray mask = manager.create(new long[][] {{0, 0, 1, 1, 1}, {1, 1, 1, 1, 1}});
+            NDList out = model.forward(batch, KvCache.empty(), mask);
+
+            float[] shortAlone =
+                    model.forward(manager.create(shortRow, new Shape(1, 3)), KvCache.empty())
+                            .head()
+                            .toFloatArray();
+            float[] longAlone =
+                    model.forward(manager.create(longRow, new Shape(1, 5)), KvCache.empty())
+                            .head()
+                            .toFloatArray();
+            float[] paddedRow = out.head().get("0, 2:, :").toFloatArray();
+            float[] fullRow = out.head().get("1, :, :").toFloatArray();
+            assertArrayEquals(shortAlone, paddedRow, 1e-4f);
+            assertArrayEquals(longAlone, fullRow, 1e-4f);
+
+            NDArray next = manager.create(new long[][] {{21}, {22}});
+            NDArray mask2 = mask.concat(manager.ones(new Shape(2, 1), DataType.INT64), 1);
+            NDList step = model.forward(next, KvCache.fromOutput(out), mask2);
+            float[] shortNext =
+                    model.forward(manager.create(new long[] {1, 9, 33, 21}, new Shape(1, 4)),
+                                    KvCache.empty())
+                            .head()
+                            .get("0, 3, :")
+                            .toFloatArray();
+            assertArrayEquals(shortNext, step.head().get("0, 0, :").toFloatArray(), 1e-4f);
+            assertEquals(vocab, shortNext.length);
+        }
+    }
+}

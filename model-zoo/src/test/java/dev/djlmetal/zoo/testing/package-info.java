@@ -1,0 +1,2 @@
+/** Test fixtures shared with other modules through the model-zoo test-jar: tiny checkpoints. */
+package dev.djlmetal.zoo.testing;
