@@ -13,16 +13,16 @@ import jdk.incubator.vector.VectorSpecies;
 
 
 /**
- * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only class
- * that refers to the module; {@link CpuKernels} loads it by name only when the module is in the boot
- * layer.
+ * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only
+ * class that refers to the module; {@link CpuKernels} loads it by name only when the module is in
+ * the boot layer.
  *
  * <p>For 2, 4 and 8-bit codes whose group spans a whole number of vectors of {@code L} words, one
- * vector load brings {@code L} words and each shift-and-mask step yields {@code L} codes, code {@code s}
- * of every word. The activations are laid out to match (inside each block of {@code L} words, element
- * {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no shuffles. Other widths
- * (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode with scalar code into a small
- * buffer and use SIMD for the arithmetic.
+ * vector load brings {@code L} words and each shift-and-mask step yields {@code L} codes, code
+ * {@code s} of every word. The activations are laid out to match (inside each block of {@code L}
+ * words, element {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no
+ * shuffles. Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode
+ * with scalar code into a small buffer and use SIMD for the arithmetic.
  */
 final class VectorKernel extends CpuKernel {
 

@@ -15,12 +15,13 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * Prints a table of the cpu backend's fused 4-bit and 8-bit matmul against DJL PyTorch float32 {@code linear}
- * on the linear layers of Llama-3.2-1B, at M=1 (decode) and M=128 (prefill), with the effective bandwidth of
- * the weight bytes read and the machine's memory bandwidth measured in the same run.
+ * Prints a table of the cpu backend's fused 4-bit and 8-bit matmul against DJL PyTorch float32
+ * {@code linear} on the linear layers of Llama-3.2-1B, at M=1 (decode) and M=128 (prefill), with
+ * the effective bandwidth of the weight bytes read and the machine's memory bandwidth measured in
+ * the same run.
  *
- * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a minute;
- * {@code --group-size=N} changes the group size (default 64).
+ * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a
+ * minute; {@code --group-size=N} changes the group size (default 64).
  */
 public final class KernelBenchTable {
 
@@ -112,7 +113,7 @@ public final class KernelBenchTable {
         }
     }
 
-    /** Returns the median seconds of one call, after warm-up, timed for at least {@code minSeconds}. */
+    /** Returns the median seconds of one call after warm-up, timed for at least minSeconds. */
     private static double time(Supplier<NDArray> call, double minSeconds) {
         for (int i = 0; i < 3; i++) {
             call.get().close();

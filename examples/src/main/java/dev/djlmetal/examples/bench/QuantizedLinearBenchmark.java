@@ -24,12 +24,12 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * JMH benchmark of one Llama-3.2-1B linear layer: DJL PyTorch float32 {@code linear} against the cpu
- * backend's fused 4-bit and 8-bit matmul (group size 64), at M=1 (decode) and M=128 (prefill).
+ * JMH benchmark of one Llama-3.2-1B linear layer: DJL PyTorch float32 {@code linear} against the
+ * cpu backend's fused 4-bit and 8-bit matmul (group size 64), at M=1 (decode) and M=128 (prefill).
  *
- * <p>Weight bandwidth is the weight bytes (float32: {@code 4NK}; quantized: packed words, scales and
- * biases) divided by the reported time; {@link KernelBenchTable} prints it next to the machine's
- * measured memory bandwidth.
+ * <p>Weight bandwidth is the weight bytes (float32: {@code 4NK}; quantized: packed words, scales
+ * and biases) divided by the reported time; {@link KernelBenchTable} prints it next to the
+ * machine's measured memory bandwidth.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
