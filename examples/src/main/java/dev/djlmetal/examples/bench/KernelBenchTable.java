@@ -52,6 +52,7 @@ public final class KernelBenchTable {
         Engine.getInstance().setRandomSeed(42);
         CpuQuantizedMatmul backend = new CpuQuantizedMatmul(BackendSettings.defaults());
         double bandwidth = MemoryBandwidth.measure(quick ? 256 << 20 : 1 << 30, 5);
+        warmUp(backend, groupSize, quick ? 3 : 8);
         System.out.printf(
                 Locale.ROOT,
                 "machine: %s %s, %d processors, Java %s, cpu kernel %s%n",
@@ -113,9 +114,34 @@ public final class KernelBenchTable {
         }
     }
 
+    /**
+     * Runs the quantized kernels until C2 has compiled them: interpreted Vector API code is about
+     * a hundred times slower and would otherwise leak into the first rows of the table.
+     */
+    private static void warmUp(CpuQuantizedMatmul backend, int groupSize, double seconds) {
+        LinearShape shape = new LinearShape("warm-up", 1024, 2048);
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray one = BenchWeights.activations(manager, 1, shape);
+            NDArray eight = BenchWeights.activations(manager, 8, shape);
+            for (int bits : BITS) {
+                try (QuantizedTensor q =
+                                BenchWeights.quantized(manager, shape, bits, groupSize, bits);
+                        CpuPreparedWeight prepared = backend.prepare(q)) {
+                    long until = System.nanoTime() + (deadline - System.nanoTime()) / 2;
+                    while (System.nanoTime() < until) {
+                        prepared.apply(one).close();
+                        prepared.apply(eight).close();
+                    }
+                }
+            }
+        }
+    }
+
     /** Returns the median seconds of one call after warm-up, timed for at least minSeconds. */
     private static double time(Supplier<NDArray> call, double minSeconds) {
-        for (int i = 0; i < 3; i++) {
+        long warm = System.nanoTime() + (long) (minSeconds * 0.5e9);
+        for (int i = 0; i < 3 || System.nanoTime() < warm; i++) {
             call.get().close();
         }
         List<Double> samples = new ArrayList<>();
