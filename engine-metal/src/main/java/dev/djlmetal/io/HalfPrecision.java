@@ -94,4 +94,15 @@ public final class HalfPrecision {
         }
         return (short) (sign | quotient);
     }
+
+    /**
+     * Rounds a float to the nearest half-precision value (ties to even), returned as a float: what a
+     * float32 to float16 cast followed by a widening cast gives.
+     *
+     * @param value the value
+     * @return the rounded value
+     */
+    public static float roundToF16(float value) {
+        return f16ToFloat(floatToF16(value));
+    }
 }

@@ -16,11 +16,12 @@ import ai.djl.ndarray.types.Shape;
  * #unpackCodes} are its inverses; they serve the portable NDArray backend and quantized embeddings.
  *
  * <p>NDArray offers no bitwise, shift or integer-division operations, and DJL cannot hold unsigned
- * 32-bit arrays. Packed words are therefore read through exact arithmetic: widened to INT64, cut
- * into pieces by remainders modulo powers of two ({@code diff} of cumulative remainders), then
- * scaled by powers of two in float32, where every intermediate value is an integer below {@code
- * 2^24} or such an integer times a power of two (see {@link PieceLayout}). Codes that straddle two
- * words (3, 5 and 6 bits) are rebuilt from byte or nibble pieces.
+ * 32-bit arrays. Packed words are therefore read through exact arithmetic: cut into pieces by int32
+ * remainders modulo powers of two ({@code diff} of cumulative remainders), then scaled by powers of
+ * two in float32, where every intermediate value is an integer below {@code 2^24} or such an
+ * integer times a power of two (see {@link PieceLayout}). Codes that straddle two words (3, 5 and 6
+ * bits) are rebuilt from byte or nibble pieces. Packing sums pieces in int64 and wraps the words
+ * into the int32 range explicitly, so no narrowing cast has to wrap around.
  *
  * <p>Intermediate arrays live in a temporary sub-manager; results belong to the input's manager.
  */
@@ -77,8 +78,13 @@ public final class AffineQuantizer {
         int nBins = (1 << bits) - 1;
         NDManager parent = weight.getManager();
         try (NDManager scope = parent.newSubManager()) {
-            NDArray w = scoped(weight.toType(DataType.FLOAT32, true), scope);
-            w = w.reshape(rows, groups, groupSize);
+            NDArray w;
+            if (dataType == DataType.FLOAT32) {
+                w = scoped(weight.reshape(rows, groups, groupSize), scope);
+            } else {
+                w = scoped(weight.toType(DataType.FLOAT32, false), scope);
+                w = w.reshape(rows, groups, groupSize);
+            }
             NDArray max = w.max(new int[] {2}, true);
             NDArray min = w.min(new int[] {2}, true);
             checkFinite(max, min);
@@ -90,7 +96,7 @@ public final class AffineQuantizer {
             NDArray nonZero = q0.neq(0f);
             scale = NDArrays.where(nonZero, edge.div(q0), scale);
             NDArray bias = NDArrays.where(nonZero, edge, edge.zerosLike());
-            NDArray codes = w.sub(bias).div(scale).round().clip(0, nBins);
+            NDArray codes = w.sub(bias).divi(scale).round().clip(0, nBins);
             NDArray packed = pack(codes.reshape(rows, columns), PieceLayout.of(bits));
             NDArray scales = scale.reshape(rows, groups).toType(dataType, false);
             NDArray biases = bias.reshape(rows, groups).toType(dataType, false);

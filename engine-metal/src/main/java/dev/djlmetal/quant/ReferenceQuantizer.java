@@ -1,5 +1,6 @@
 package dev.djlmetal.quant;
 
+import dev.djlmetal.io.HalfPrecision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -189,7 +190,7 @@ public final class ReferenceQuantizer {
     }
 
     private static float toScaleType(float value, DataType scaleType) {
-        return scaleType == DataType.FLOAT16 ? HalfFloat.round(value) : value;
+        return scaleType == DataType.FLOAT16 ? HalfPrecision.roundToF16(value) : value;
     }
 
     private static void checkScaleType(DataType scaleType) {

@@ -1,5 +1,6 @@
 package dev.djlmetal.quant;
 
+import dev.djlmetal.io.HalfPrecision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -143,7 +144,7 @@ public final class QuantTestData {
     public static float[] toHalfPrecision(float[] values) {
         float[] rounded = new float[values.length];
         for (int i = 0; i < values.length; i++) {
-            rounded[i] = HalfFloat.round(values[i]);
+            rounded[i] = HalfPrecision.roundToF16(values[i]);
         }
         return rounded;
     }

@@ -1,5 +1,6 @@
 package dev.djlmetal.quant;
 
+import dev.djlmetal.io.HalfPrecision;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -292,20 +293,20 @@ class ReferenceQuantizerTest {
 
     @Test
     void halfFloatRoundsToNearestEven() {
-        assertEquals((short) 0x3C00, HalfFloat.toHalfBits(1f));
-        assertEquals((short) 0x7BFF, HalfFloat.toHalfBits(65504f));
-        assertEquals((short) 0x7C00, HalfFloat.toHalfBits(65520f));
-        assertEquals((short) 0x0001, HalfFloat.toHalfBits(0x1p-24f));
-        assertEquals((short) 0x0000, HalfFloat.toHalfBits(0x1p-25f));
-        assertEquals((short) 0x0001, HalfFloat.toHalfBits(0x1.8p-25f));
-        assertEquals((short) 0x3C00, HalfFloat.toHalfBits(1f + 0x1p-11f));
-        assertEquals((short) 0x3C02, HalfFloat.toHalfBits(1f + 0x3p-11f));
-        assertEquals((short) 0x8000, HalfFloat.toHalfBits(-0f));
+        assertEquals((short) 0x3C00, HalfPrecision.floatToF16(1f));
+        assertEquals((short) 0x7BFF, HalfPrecision.floatToF16(65504f));
+        assertEquals((short) 0x7C00, HalfPrecision.floatToF16(65520f));
+        assertEquals((short) 0x0001, HalfPrecision.floatToF16(0x1p-24f));
+        assertEquals((short) 0x0000, HalfPrecision.floatToF16(0x1p-25f));
+        assertEquals((short) 0x0001, HalfPrecision.floatToF16(0x1.8p-25f));
+        assertEquals((short) 0x3C00, HalfPrecision.floatToF16(1f + 0x1p-11f));
+        assertEquals((short) 0x3C02, HalfPrecision.floatToF16(1f + 0x3p-11f));
+        assertEquals((short) 0x8000, HalfPrecision.floatToF16(-0f));
         Random random = new Random(1);
         for (int i = 0; i < 10000; i++) {
             float value = (float) (random.nextGaussian() * Math.pow(2, random.nextInt(40) - 28));
-            float rounded = HalfFloat.round(value);
-            assertEquals(rounded, HalfFloat.round(rounded), "rounding is idempotent");
+            float rounded = HalfPrecision.roundToF16(value);
+            assertEquals(rounded, HalfPrecision.roundToF16(rounded), "rounding is idempotent");
             // half precision keeps 11 significant bits; its subnormal step is 2^-24
             assertTrue(Math.abs(value - rounded) <= Math.abs(value) * 0x1p-11f + 0x1p-25f);
         }

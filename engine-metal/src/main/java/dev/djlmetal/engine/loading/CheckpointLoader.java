@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.spi.Architectures;
 import dev.djlmetal.engine.spi.ModelArchitecture;
 import dev.djlmetal.quant.MetalConfig;

@@ -8,6 +8,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.MetalModel;
 import dev.djlmetal.io.SafetensorsDType;
 import dev.djlmetal.io.SafetensorsWriter;

@@ -11,7 +11,9 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
-import dev.djlmetal.engine.loading.BlockPaths;
+import dev.djlmetal.backend.BackendKind;
+import dev.djlmetal.backend.Backends;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.engine.loading.CheckpointLoader;
 import dev.djlmetal.engine.loading.LoadedCheckpoint;
@@ -70,6 +72,10 @@ class QuantizedLoadingTest {
             assertTrue(
                     blocks.get("model.layers.1.mlp.down_proj") instanceof MetalQuantizedLinear);
             assertEquals(2 * 7 + 1, loaded.getQuantizedModules());
+            assertEquals(
+                    Backends.resolve(BackendKind.AUTO, manager.getDevice()),
+                    loaded.getBackendKind());
+            assertTrue(loaded.getSummary().contains("without re-quantizing"));
             assertClose(
                     floatLogits(json, f.dequantized, manager),
                     logits(loaded.getBlock(), manager));

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
-import dev.djlmetal.engine.loading.BlockPaths;
+import dev.djlmetal.nn.BlockPaths;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;

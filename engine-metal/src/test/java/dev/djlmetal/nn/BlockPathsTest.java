@@ -1,4 +1,4 @@
-package dev.djlmetal.engine.loading;
+package dev.djlmetal.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package dev.djlmetal.engine.loading;
+package dev.djlmetal.nn;
 
 import ai.djl.nn.Block;
 import ai.djl.nn.BlockList;
@@ -79,9 +79,18 @@ public final class BlockPaths {
         return parent.isEmpty() ? name : parent + '.' + name;
     }
 
-    private static void collectBlocks(String path, Block block, Map<String, Block> out) {
-        out.put(path, block);
-        BlockList children = block.getChildren();
+    /**
+     * Returns the path segments of a block's children, in child order: the names given to
+     * {@code addChildBlock} without DJL's position prefix; the zero-based index for children of a
+     * {@link SequentialBlock} or {@link ParallelBlock} (named after their class by DJL, addressed by
+     * index as PyTorch addresses {@code nn.Sequential} entries), and for names that are empty or occur
+     * more than once among the siblings, so every path is unique.
+     *
+     * @param parent the parent block
+     * @return one segment per child
+     */
+    public static List<String> childSegments(Block parent) {
+        BlockList children = parent.getChildren();
         List<String> names = new ArrayList<>(children.size());
         Map<String, Integer> counts = new HashMap<>();
         for (int i = 0; i < children.size(); i++) {
@@ -89,13 +98,22 @@ public final class BlockPaths {
             names.add(name);
             counts.merge(name, 1, Integer::sum);
         }
-        boolean indexed = block instanceof SequentialBlock || block instanceof ParallelBlock;
-        for (int i = 0; i < children.size(); i++) {
+        boolean indexed = parent instanceof SequentialBlock || parent instanceof ParallelBlock;
+        for (int i = 0; i < names.size(); i++) {
             String name = names.get(i);
             if (indexed || name.isEmpty() || counts.get(name) > 1) {
-                name = Integer.toString(i);
+                names.set(i, Integer.toString(i));
             }
-            collectBlocks(join(path, name), children.valueAt(i), out);
+        }
+        return names;
+    }
+
+    private static void collectBlocks(String path, Block block, Map<String, Block> out) {
+        out.put(path, block);
+        List<String> segments = childSegments(block);
+        BlockList children = block.getChildren();
+        for (int i = 0; i < children.size(); i++) {
+            collectBlocks(join(path, segments.get(i)), children.valueAt(i), out);
         }
     }
 }
