@@ -14,7 +14,7 @@ import ai.djl.repository.zoo.ZooModel;
 import com.google.gson.JsonObject;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.Backends;
-import dev.djlmetal.engine.loading.BlockPaths;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.io.SafetensorsDType;
 import dev.djlmetal.nn.MetalQuantizedLinear;
