@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import com.google.gson.JsonObject;
-import dev.djlmetal.engine.loading.BlockPaths;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointLoader;
 import dev.djlmetal.engine.loading.LoadedCheckpoint;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
