@@ -8,8 +8,9 @@ import dev.djlmetal.quant.QuantizedTensor;
 import java.util.Random;
 
 /**
- * Random quantized matrices for the cpu backend tests: random codes packed bit by bit (an independent,
- * deliberately naive packer), random scales and biases, and a double-precision reference product.
+ * Random quantized matrices for the cpu backend tests: random codes packed bit by bit (an
+ * independent, deliberately naive packer), random scales and biases, and a double-precision
+ * reference product.
  */
 final class RandomQuantized {
 
@@ -97,7 +98,7 @@ final class RandomQuantized {
         return x;
     }
 
-    /** Returns {@code x @ W^T} in double precision, and the matching sums of |x||w| in {@code scale}. */
+    /** Returns {@code x @ W^T} in double precision, and the sums of |x||w| in {@code scale}. */
     double[] reference(float[] x, int m, double[] scale) {
         double[] out = new double[m * rows];
         for (int i = 0; i < m; i++) {
