@@ -4,10 +4,8 @@ import ai.djl.ModelException;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.util.ProgressBar;
-
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.engine.MetalModel;
 import dev.djlmetal.engine.loading.CheckpointFormat;
@@ -16,12 +14,6 @@ import dev.djlmetal.quant.QuantizationReport;
 import dev.djlmetal.zoo.EmbeddedModel;
 import dev.djlmetal.zoo.MetalModelZoo;
 import dev.djlmetal.zoo.generate.TextGenerator;
-
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-import picocli.CommandLine.Spec;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
@@ -32,6 +24,10 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * The djl-metal command line: generates text from a model quantized on the fly (by default the

@@ -1,11 +1,9 @@
 package dev.djlmetal.examples;
 
 import dev.djlmetal.backend.BackendKind;
-
+import java.util.Locale;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.TypeConversionException;
-
-import java.util.Locale;
 
 /** Picocli converters that check quantization flags against the values the engine supports. */
 public final class QuantizationOptions {

@@ -6,7 +6,6 @@ import ai.djl.repository.Metadata;
 import ai.djl.repository.Repository;
 import ai.djl.util.Progress;
 import ai.djl.util.Utils;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;

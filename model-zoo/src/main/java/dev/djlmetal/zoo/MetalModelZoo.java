@@ -4,7 +4,6 @@ import ai.djl.repository.MRL;
 import ai.djl.repository.Repository;
 import ai.djl.repository.zoo.ModelZoo;
 import ai.djl.util.Utils;
-
 import java.util.Collections;
 import java.util.Set;
 

@@ -10,16 +10,13 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-
 import dev.djlmetal.engine.MetalModel;
 import dev.djlmetal.zoo.generate.TextGenerator;
-
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
 
 /** The embedded default model loads through {@code Criteria} without a model location. */
 class EmbeddedModelTest {

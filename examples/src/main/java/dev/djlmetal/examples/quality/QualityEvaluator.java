@@ -9,12 +9,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
-
 import dev.djlmetal.engine.MetalModel;
 import dev.djlmetal.examples.train.StoryGrammar;
 import dev.djlmetal.quant.QuantizationReport;
 import dev.djlmetal.zoo.generate.LlmTokenizer;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,14 +1,8 @@
 package dev.djlmetal.examples.quality;
 
 import ai.djl.ModelException;
-
 import dev.djlmetal.examples.train.TrainEmbeddedModel;
 import dev.djlmetal.zoo.EmbeddedModel;
-
-import picocli.CommandLine;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,6 +14,9 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /**
  * Prints the quantization quality table: held-out perplexity and top-1 next-token agreement with

@@ -3,9 +3,8 @@ package dev.djlmetal.examples.quality;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /** The scoring arithmetic of {@link QualityEvaluator} and the table layout, without a model. */
 class QualityEvaluatorTest {
