@@ -5,7 +5,9 @@ import java.util.Locale;
 /**
  * Prefill and decode speeds of one generation. Prefill is the time to the first token (prompt
  * tokenization, the forward pass over the prompt and the first sampling) over the prompt tokens;
- * decode is the time from the second forward pass to the end over the tokens it produced.
+ * decode is the time from the second forward pass to the end over the tokens it produced. The
+ * command line measures after a short warm-up generation, so one-time costs (the backend's weight
+ * preparation, JIT compilation) are not counted.
  */
 public final class GenerationSpeed {
 

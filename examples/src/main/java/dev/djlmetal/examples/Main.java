@@ -222,6 +222,13 @@ public final class Main implements Callable<Integer> {
                     new TextGenerator(
                             timed, zooModel.getNDManager(), base.getTokenizer(), base.getConfig());
             int promptTokens = base.getTokenizer().encode(prompt).length;
+            long warmStart = System.nanoTime();
+            base.withConfig(base.getConfig().toBuilder().optMaxNewTokens(2).build())
+                    .generate(prompt);
+            out.printf(
+                    Locale.ROOT,
+                    "Warm-up (backend weight preparation, JIT): %.2f s%n",
+                    seconds(warmStart));
             out.println();
             out.print(prompt);
             out.flush();
