@@ -11,7 +11,6 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-
 /**
  * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only
  * class that refers to the module; {@link CpuKernels} loads it by name only when the module is in
@@ -295,15 +294,7 @@ final class VectorKernel extends CpuKernel {
     }
 
     private static void dot2x4(
-            float[] x,
-            int x0,
-            int x1,
-            float[] w,
-            int w0,
-            int k,
-            FloatBuffer out,
-            int o,
-            int rows) {
+            float[] x, int x0, int x1, float[] w, int w0, int k, FloatBuffer out, int o, int rows) {
         FloatVector a00 = FloatVector.zero(FLOAT);
         FloatVector a01 = FloatVector.zero(FLOAT);
         FloatVector a02 = FloatVector.zero(FLOAT);
@@ -346,14 +337,17 @@ final class VectorKernel extends CpuKernel {
         FloatVector a1 = FloatVector.zero(FLOAT);
         int j = 0;
         for (; j + 2 * LANES <= k; j += 2 * LANES) {
-            a0 = FloatVector.fromArray(FLOAT, x, x0 + j)
-                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
-            a1 = FloatVector.fromArray(FLOAT, x, x0 + j + LANES)
-                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j + LANES), a1);
+            a0 =
+                    FloatVector.fromArray(FLOAT, x, x0 + j)
+                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
+            a1 =
+                    FloatVector.fromArray(FLOAT, x, x0 + j + LANES)
+                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j + LANES), a1);
         }
         for (; j < k; j += LANES) {
-            a0 = FloatVector.fromArray(FLOAT, x, x0 + j)
-                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
+            a0 =
+                    FloatVector.fromArray(FLOAT, x, x0 + j)
+                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }

@@ -65,10 +65,16 @@ final class RandomQuantized {
 
     /** Rounds the scales and biases to FLOAT16 in place, as a FLOAT16 tensor would hold them. */
     void roundScalesToHalf(NDManager manager) {
-        float[] s = manager.create(scales).toType(DataType.FLOAT16, false)
-                .toType(DataType.FLOAT32, false).toFloatArray();
-        float[] b = manager.create(biases).toType(DataType.FLOAT16, false)
-                .toType(DataType.FLOAT32, false).toFloatArray();
+        float[] s =
+                manager.create(scales)
+                        .toType(DataType.FLOAT16, false)
+                        .toType(DataType.FLOAT32, false)
+                        .toFloatArray();
+        float[] b =
+                manager.create(biases)
+                        .toType(DataType.FLOAT16, false)
+                        .toType(DataType.FLOAT32, false)
+                        .toFloatArray();
         System.arraycopy(s, 0, scales, 0, s.length);
         System.arraycopy(b, 0, biases, 0, b.length);
     }

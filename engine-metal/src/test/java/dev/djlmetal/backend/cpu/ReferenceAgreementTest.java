@@ -134,19 +134,9 @@ class ReferenceAgreementTest {
                 String where =
                         String.format(
                                 "%s %s N=%d K=%d M=%d %s at [%d, %d]",
-                                weight.kernelName(),
-                                q.spec(),
-                                n,
-                                k,
-                                m,
-                                type,
-                                i,
-                                j);
+                                weight.kernelName(), q.spec(), n, k, m, type, i, j);
                 assertEquals(
-                        expected[i * n + j],
-                        got[i * n + j],
-                        tolerance * (magnitude + 1e-3),
-                        where);
+                        expected[i * n + j], got[i * n + j], tolerance * (magnitude + 1e-3), where);
             }
         }
     }

@@ -115,8 +115,8 @@ public final class KernelBenchTable {
     }
 
     /**
-     * Runs the quantized kernels until C2 has compiled them: interpreted Vector API code is about
-     * a hundred times slower and would otherwise leak into the first rows of the table.
+     * Runs the quantized kernels until C2 has compiled them: interpreted Vector API code is about a
+     * hundred times slower and would otherwise leak into the first rows of the table.
      */
     private static void warmUp(CpuQuantizedMatmul backend, int groupSize, double seconds) {
         LinearShape shape = new LinearShape("warm-up", 1024, 2048);
