@@ -52,7 +52,8 @@ public final class DecodeBenchmark implements Callable<Integer> {
 
     @Option(
             names = "--tokens",
-            description = "Tokens decoded greedily in the timed decode (default: 32; 8 with --quick).")
+            description =
+                    "Tokens decoded greedily in the timed decode (default: 32; 8 with --quick).")
     private Integer tokens;
 
     @Option(
