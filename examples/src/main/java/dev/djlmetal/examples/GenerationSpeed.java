@@ -39,13 +39,17 @@ public final class GenerationSpeed {
      * @param end when it ended ({@link System#nanoTime()})
      * @return the speeds
      */
-    public static GenerationSpeed measure(TimedBlock block, int promptTokens, long start, long end) {
+    public static GenerationSpeed measure(
+            TimedBlock block, int promptTokens, long start, long end) {
         if (block.getForwards() <= 1) {
             return new GenerationSpeed(promptTokens, (end - start) / 1e9, 0, 0);
         }
         long second = block.getSecondStart();
         return new GenerationSpeed(
-                promptTokens, (second - start) / 1e9, block.getForwards() - 1, (end - second) / 1e9);
+                promptTokens,
+                (second - start) / 1e9,
+                block.getForwards() - 1,
+                (end - second) / 1e9);
     }
 
     /**
@@ -89,6 +93,10 @@ public final class GenerationSpeed {
             return tokens + " tokens (not measured)";
         }
         return String.format(
-                Locale.ROOT, "%d tokens in %.3f s = %.1f tokens/s", tokens, seconds, tokens / seconds);
+                Locale.ROOT,
+                "%d tokens in %.3f s = %.1f tokens/s",
+                tokens,
+                seconds,
+                tokens / seconds);
     }
 }

@@ -31,11 +31,11 @@ import java.util.concurrent.Callable;
 
 /**
  * The djl-metal command line: generates text from a model quantized on the fly (by default the
- * embedded {@code story-llama} model at 4 bits), streaming the tokens, then prints a summary of
- * the quantization, the sizes and the speeds.
+ * embedded {@code story-llama} model at 4 bits), streaming the tokens, then prints a summary of the
+ * quantization, the sizes and the speeds.
  *
  * <pre>
- * mvn -B -q -pl examples exec:exec -Dargs="--prompt 'Once upon a time' --bits 4"
+ * mvn -B -q -pl examples -am package -DskipTests -Pcli -Dargs="--prompt 'Once upon a time'"
  * </pre>
  */
 @Command(
@@ -232,8 +232,7 @@ public final class Main implements Callable<Integer> {
                     });
             long genEnd = System.nanoTime();
             out.println();
-            GenerationSpeed speed =
-                    GenerationSpeed.measure(timed, promptTokens, genStart, genEnd);
+            GenerationSpeed speed = GenerationSpeed.measure(timed, promptTokens, genStart, genEnd);
             printSummary(metal, speed, savedBytes);
         }
         return 0;
@@ -281,7 +280,12 @@ public final class Main implements Callable<Integer> {
     private CommandLine.ParameterException usage(String flag, Object value, String allowed) {
         return new CommandLine.ParameterException(
                 spec.commandLine(),
-                "Invalid value for option '" + flag + "': '" + value + "' (allowed: " + allowed
+                "Invalid value for option '"
+                        + flag
+                        + "': '"
+                        + value
+                        + "' (allowed: "
+                        + allowed
                         + ")");
     }
 
@@ -321,7 +325,9 @@ public final class Main implements Callable<Integer> {
             throws IOException {
         Object reportObject = metal.getQuantizationReport();
         QuantizationReport report =
-                reportObject instanceof QuantizationReport ? (QuantizationReport) reportObject : null;
+                reportObject instanceof QuantizationReport
+                        ? (QuantizationReport) reportObject
+                        : null;
         boolean quantized = report != null && !report.getConverted().isEmpty();
         long memory = ModelSizes.parameterBytes(metal.getBlock());
         long floatMemory = ModelSizes.floatBytes(memory, report);

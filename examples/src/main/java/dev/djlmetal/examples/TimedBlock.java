@@ -10,9 +10,9 @@ import ai.djl.util.PairList;
 import java.util.Objects;
 
 /**
- * Forwards to a causal language model and notes when each forward pass starts, so that a
- * generation loop can be split into prefill (the first pass, over the prompt) and decode (one
- * token per pass). Meant for one generation at a time.
+ * Forwards to a causal language model and notes when each forward pass starts, so that a generation
+ * loop can be split into prefill (the first pass, over the prompt) and decode (one token per pass).
+ * Meant for one generation at a time.
  */
 public final class TimedBlock extends AbstractBlock {
 

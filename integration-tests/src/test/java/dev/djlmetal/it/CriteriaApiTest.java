@@ -85,6 +85,51 @@ class CriteriaApiTest {
     }
 
     @Test
+    void quantizedCheckpointsRunQuantizedAndEqualTheirDequantizedFloats() throws Exception {
+        for (CheckpointFormat format :
+                new CheckpointFormat[] {CheckpointFormat.MLX, CheckpointFormat.TRANSFORMERS}) {
+            Path quantized = dir.resolve("q" + format.name());
+            Path reference = other.resolve("q" + format.name());
+            TinyWeights dequantized =
+                    Checkpoints.writeQuantized(quantized, Checkpoints.weights(5), format, 4, 32);
+            Checkpoints.writeFloat(reference, dequantized);
+            float[] expected =
+                    logits(Checkpoints.criteria(NDList.class, NDList.class, reference).build());
+            float[] actual =
+                    logits(Checkpoints.criteria(NDList.class, NDList.class, quantized).build());
+            assertArrayEquals(expected, actual, 2e-3f, format.name());
+            String text =
+                    generate(
+                            Checkpoints.criteria(String.class, String.class, quantized)
+                                    .optArgument("maxNewTokens", 6)
+                                    .build(),
+                            "w4 w5");
+            assertTrue(text.matches("( w[0-9]+)*"), text);
+        }
+    }
+
+    @Test
+    void onTheFlyQuantizationStaysCloseToFloat() throws Exception {
+        Checkpoints.writeFloat(dir, Checkpoints.weights(3));
+        float[] reference = logits(Checkpoints.criteria(NDList.class, NDList.class, dir).build());
+        float[] eightBit =
+                logits(
+                        Checkpoints.criteria(NDList.class, NDList.class, dir)
+                                .optOption("bits", "8")
+                                .optOption("group_size", "32")
+                                .build());
+        double error = 0;
+        double norm = 0;
+        for (int i = 0; i < reference.length; i++) {
+            error += (reference[i] - eightBit[i]) * (reference[i] - eightBit[i]);
+            norm += reference[i] * reference[i];
+        }
+        double relative = Math.sqrt(error / norm);
+        assertTrue(relative > 0, "8-bit weights should not give the float logits bit for bit");
+        assertTrue(relative < 0.02, "relative error " + relative);
+    }
+
+    @Test
     void badOptionsAndArgumentsNameTheValue() throws Exception {
         Checkpoints.writeFloat(dir, Checkpoints.weights(4));
         assertMessage(

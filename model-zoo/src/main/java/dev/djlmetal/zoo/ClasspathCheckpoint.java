@@ -21,8 +21,8 @@ import java.util.Objects;
 import java.util.stream.Stream;
 
 /**
- * A checkpoint directory packed as a classpath resource: {@code config.json}, safetensors
- * weights and tokenizer files under one resource folder, in a jar or a classes directory.
+ * A checkpoint directory packed as a classpath resource: {@code config.json}, safetensors weights
+ * and tokenizer files under one resource folder, in a jar or a classes directory.
  *
  * <p>A class loader cannot list a folder inside a jar, so the checkpoint names its files: the
  * required ones must all be present, the optional ones are copied when present.
@@ -130,8 +130,8 @@ public final class ClasspathCheckpoint {
     }
 
     /**
-     * Copies the checkpoint below a cache folder, unless a complete copy of this content is
-     * there, and returns the copy's directory: {@code cacheRoot/<artifactId>/<hash>}.
+     * Copies the checkpoint below a cache folder, unless a complete copy of this content is there,
+     * and returns the copy's directory: {@code cacheRoot/<artifactId>/<hash>}.
      *
      * @param cacheRoot the cache folder
      * @return the checkpoint directory

@@ -19,14 +19,14 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A {@link Repository} holding one checkpoint directory packed as a classpath resource (in a jar
- * or a classes directory), for example the embedded default model of {@link MetalModelZoo}.
+ * A {@link Repository} holding one checkpoint directory packed as a classpath resource (in a jar or
+ * a classes directory), for example the embedded default model of {@link MetalModelZoo}.
  *
- * <p>Files inside a jar cannot be memory-mapped, so {@link #prepare(Artifact, Progress)} copies
- * the files to DJL's cache directory ({@code Utils.getCacheDir()/djlmetal/<artifactId>/<hash>}),
- * keyed by a SHA-256 digest of their content: a new version of the resource lands in a new
- * directory, and an interrupted copy is never used (files are copied into a temporary directory
- * that is renamed when complete).
+ * <p>Files inside a jar cannot be memory-mapped, so {@link #prepare(Artifact, Progress)} copies the
+ * files to DJL's cache directory ({@code Utils.getCacheDir()/djlmetal/<artifactId>/<hash>}), keyed
+ * by a SHA-256 digest of their content: a new version of the resource lands in a new directory, and
+ * an interrupted copy is never used (files are copied into a temporary directory that is renamed
+ * when complete).
  */
 public final class ClasspathModelRepository implements Repository {
 

@@ -6,8 +6,8 @@ import java.util.List;
 
 /**
  * The model embedded in this module: {@code story-llama}, a 1M-parameter Llama trained by the
- * project on stories of its own grammar, packed as the classpath resource {@value #RESOURCE}. It
- * is the default model of {@link MetalModelZoo}:
+ * project on stories of its own grammar, packed as the classpath resource {@value #RESOURCE}. It is
+ * the default model of {@link MetalModelZoo}:
  *
  * <pre>
  * Criteria.builder()

@@ -262,6 +262,18 @@ final class HubDownloader {
                 current = redirect(current, response.headers());
                 continue;
             }
+            if (status == 206 && rangeStart(response.headers()) != have) {
+                response.body().close();
+                Files.deleteIfExists(part);
+                throw new IOException(
+                        "The server answered the resume of "
+                                + file
+                                + " at byte "
+                                + have
+                                + " with "
+                                + response.headers().firstValue("Content-Range").orElse("no")
+                                + " Content-Range; the partial file was deleted, load again");
+            }
             boolean append = status == 206 && have > 0;
             if (status != 206) {
                 if (status != 200) {
@@ -351,6 +363,18 @@ final class HubDownloader {
         }
         if (status != 200 && status != 206) {
             throw new IOException("HTTP " + status + " from " + uri);
+        }
+    }
+
+    private static long rangeStart(HttpHeaders headers) {
+        String range = headers.firstValue("Content-Range").orElse("");
+        if (!range.startsWith("bytes ") || range.indexOf('-') < 0) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(range.substring(6, range.indexOf('-')).trim());
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 

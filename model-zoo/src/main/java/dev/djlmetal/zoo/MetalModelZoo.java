@@ -13,10 +13,10 @@ import java.util.Set;
  *
  * <p>It holds the models at the given locations (comma-separated: {@code hf://org/name}, local
  * checkpoint directories, {@code jar:///archive.zip} resources on the classpath, or any URL DJL
- * understands); the zoo that {@link MetalZooProvider} registers reads them from the system
- * property or environment variable {@code DJLMETAL_MODELS}. Every model of this zoo gets the
- * Metal translators ({@code String -> String} generation, {@code NDList -> NDList} logits) by
- * default, whatever its location.
+ * understands); the zoo that {@link MetalZooProvider} registers reads them from the system property
+ * or environment variable {@code DJLMETAL_MODELS}. Every model of this zoo gets the Metal
+ * translators ({@code String -> String} generation, {@code NDList -> NDList} logits) by default,
+ * whatever its location.
  *
  * <p>The zoo that {@link MetalZooProvider} registers also holds the {@linkplain EmbeddedModel
  * embedded model} {@code story-llama}, after the models of {@code DJLMETAL_MODELS}: a {@code
@@ -39,8 +39,8 @@ public class MetalModelZoo extends ModelZoo {
     public static final String ENGINE = "Metal";
 
     /**
-     * Creates the zoo of the locations in {@code DJLMETAL_MODELS}, if any, followed by the
-     * embedded model when it is on the classpath.
+     * Creates the zoo of the locations in {@code DJLMETAL_MODELS}, if any, followed by the embedded
+     * model when it is on the classpath.
      */
     public MetalModelZoo() {
         this(Utils.getEnvOrSystemProperty("DJLMETAL_MODELS", ""));

@@ -4,8 +4,8 @@ import java.nio.ByteBuffer;
 
 /**
  * Scalar extraction of quantization codes from packed rows: each row is one little-endian,
- * least-significant-bit-first bit stream of {@code bits}-wide codes stored as uint32 words, so 3, 5 and 6-bit
- * codes may straddle two words.
+ * least-significant-bit-first bit stream of {@code bits}-wide codes stored as uint32 words, so 3, 5
+ * and 6-bit codes may straddle two words.
  */
 final class CodeDecoder {
 
@@ -36,8 +36,8 @@ final class CodeDecoder {
     /**
      * Decodes {@code count} consecutive codes starting at a multiple of 32 elements into floats.
      *
-     * <p>32 codes always fill exactly {@code bits} words, so the stream is read one word at a time through a
-     * 64-bit window without touching words past the last code.
+     * <p>32 codes always fill exactly {@code bits} words, so the stream is read one word at a time
+     * through a 64-bit window without touching words past the last code.
      *
      * @param packed the packed words (native byte order)
      * @param rowByteOffset the byte offset of the row's first word

@@ -5,10 +5,10 @@ import java.nio.FloatBuffer;
 /**
  * The inner loops of the cpu backend for one instruction set (scalar Java or the Vector API).
  *
- * <p>A kernel may reorder the K dimension inside each quantization group to match how it decodes packed words
- * (for example lane-interleaved codes); it applies the same order to the activations in {@link
- * #layoutActivations}, which leaves every dot product unchanged. Kernels are stateless and thread-safe; the
- * caller splits output rows across threads.
+ * <p>A kernel may reorder the K dimension inside each quantization group to match how it decodes
+ * packed words (for example lane-interleaved codes); it applies the same order to the activations
+ * in {@link #layoutActivations}, which leaves every dot product unchanged. Kernels are stateless
+ * and thread-safe; the caller splits output rows across threads.
  */
 abstract class CpuKernel {
 
@@ -26,8 +26,8 @@ abstract class CpuKernel {
     abstract float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w);
 
     /**
-     * Matrix-vector product for one activation row: {@code out[n] = sum_g scale[n, g] * dot(x_g, q[n]_g) +
-     * bias[n, g] * sum(x_g)} for rows {@code [n0, n1)}.
+     * Matrix-vector product for one activation row: {@code out[n] = sum_g scale[n, g] * dot(x_g,
+     * q[n]_g) + bias[n, g] * sum(x_g)} for rows {@code [n0, n1)}.
      *
      * @param w the weight
      * @param x one activation row in the kernel's layout
@@ -40,9 +40,9 @@ abstract class CpuKernel {
             PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1);
 
     /**
-     * Blocked product for several activation rows, {@code out[i, n] = dot(x_i, dequant(W)[n])} for rows
-     * {@code [n0, n1)}: each strip of weight rows is dequantized once into a small buffer and multiplied with
-     * every activation row.
+     * Blocked product for several activation rows, {@code out[i, n] = dot(x_i, dequant(W)[n])} for
+     * rows {@code [n0, n1)}: each strip of weight rows is dequantized once into a small buffer and
+     * multiplied with every activation row.
      *
      * @param w the weight
      * @param x {@code m} activation rows in the kernel's layout
@@ -54,8 +54,8 @@ abstract class CpuKernel {
     abstract void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1);
 
     /**
-     * Returns the number of weight rows {@link #blocked} dequantizes at once; row ranges handed to it should
-     * be multiples of this (except the last).
+     * Returns the number of weight rows {@link #blocked} dequantizes at once; row ranges handed to
+     * it should be multiples of this (except the last).
      *
      * @return the strip height
      */

@@ -6,19 +6,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Chooses the kernel of the cpu backend: the Vector API kernel when the {@code jdk.incubator.vector} module is
- * in the boot layer (the JVM was started with {@code --add-modules=jdk.incubator.vector}) and not turned off,
- * the scalar kernel otherwise.
+ * Chooses the kernel of the cpu backend: the Vector API kernel when the {@code
+ * jdk.incubator.vector} module is in the boot layer (the JVM was started with {@code
+ * --add-modules=jdk.incubator.vector}) and not turned off, the scalar kernel otherwise.
  *
- * <p>The Vector API kernel can be turned off with the system property {@value #VECTOR_PROPERTY}{@code =false}
- * or the backend property {@value #VECTOR_SETTING}{@code =false}.
+ * <p>The Vector API kernel can be turned off with the system property {@value
+ * #VECTOR_PROPERTY}{@code =false} or the backend property {@value #VECTOR_SETTING}{@code =false}.
  */
 public final class CpuKernels {
 
     /** The system property that turns the Vector API kernel off when {@code false}. */
     public static final String VECTOR_PROPERTY = "djlmetal.cpu.vector";
 
-    /** The backend setting ({@link BackendSettings#getProperty}) that turns it off when {@code false}. */
+    /** The backend setting ({@link BackendSettings#getProperty}) that turns it off when false. */
     public static final String VECTOR_SETTING = "cpu.vector";
 
     private static final String MODULE = "jdk.incubator.vector";
@@ -37,7 +37,8 @@ public final class CpuKernels {
     }
 
     /**
-     * Returns the kernel for the given settings, logging once per JVM when the Vector API is missing.
+     * Returns the kernel for the given settings, logging once per JVM when the Vector API is
+     * missing.
      *
      * @param settings the backend settings
      * @return the Vector API kernel, or the scalar kernel when it is absent or turned off
@@ -68,14 +69,17 @@ public final class CpuKernels {
     }
 
     /**
-     * Returns the Vector API kernel, loaded by name so that the scalar path never touches the module.
+     * Returns the Vector API kernel, loaded by name so that the scalar path never touches the
+     * module.
      *
      * @throws IllegalStateException when the module is absent
      */
     static CpuKernel vector() {
         if (!isVectorApiPresent()) {
             throw new IllegalStateException(
-                    "The vector kernel needs --add-modules=" + MODULE + " on the java command line");
+                    "The vector kernel needs --add-modules="
+                            + MODULE
+                            + " on the java command line");
         }
         try {
             return (CpuKernel)

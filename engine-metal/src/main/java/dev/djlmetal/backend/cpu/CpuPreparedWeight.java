@@ -10,14 +10,14 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * One quantized weight ready for the cpu kernels. It keeps no dequantized copy: products decode the packed
- * words on the fly.
+ * One quantized weight ready for the cpu kernels. It keeps no dequantized copy: products decode the
+ * packed words on the fly.
  *
- * <p>Activations are read through {@code NDArray.toByteBuffer(true)} (a direct buffer over the tensor memory
- * for contiguous FLOAT32 CPU tensors on PyTorch; FLOAT16 inputs are first converted to FLOAT32), copied once
- * into the kernel's heap layout ({@code M * K} floats, small next to the weight), and the result is written
- * into a direct buffer that becomes the output NDArray without a copy ({@code NDManager.create} over a direct
- * buffer wraps it on PyTorch).
+ * <p>Activations are read through {@code NDArray.toByteBuffer(true)} (a direct buffer over the
+ * tensor memory for contiguous FLOAT32 CPU tensors on PyTorch; FLOAT16 inputs are first converted
+ * to FLOAT32), copied once into the kernel's heap layout ({@code M * K} floats, small next to the
+ * weight), and the result is written into a direct buffer that becomes the output NDArray without a
+ * copy ({@code NDManager.create} over a direct buffer wraps it on PyTorch).
  */
 public final class CpuPreparedWeight implements PreparedWeight {
 
@@ -61,7 +61,8 @@ public final class CpuPreparedWeight implements PreparedWeight {
                         .order(ByteOrder.nativeOrder());
         NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         try {
-            FloatBuffer input = x32.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
+            FloatBuffer input =
+                    x32.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
             multiply(input, m, outBytes.asFloatBuffer());
         } finally {
             if (x32 != x) {
@@ -78,7 +79,8 @@ public final class CpuPreparedWeight implements PreparedWeight {
     }
 
     /**
-     * Computes {@code m} rows of {@code x @ dequant(W)^T} into {@code out} (row-major {@code [m, N]}).
+     * Computes {@code m} rows of {@code x @ dequant(W)^T} into {@code out} (row-major {@code [m,
+     * N]}).
      *
      * @param input {@code m * K} activations
      * @param m the number of activation rows

@@ -6,15 +6,16 @@ import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.quant.QuantizedTensor;
 
 /**
- * The cpu backend: fused dequantize and matmul on packed weights, in Java SIMD code when the Vector API module
- * is enabled and in scalar Java otherwise, multithreaded over output rows.
+ * The cpu backend: fused dequantize and matmul on packed weights, in Java SIMD code when the Vector
+ * API module is enabled and in scalar Java otherwise, multithreaded over output rows.
  */
 public final class CpuQuantizedMatmul implements QuantizedMatmul {
 
     private final CpuKernel kernel;
 
     /**
-     * Creates the backend, choosing its kernel from the settings and the JVM (see {@link CpuKernels}).
+     * Creates the backend, choosing its kernel from the settings and the JVM (see {@link
+     * CpuKernels}).
      *
      * @param settings the backend settings
      */
@@ -44,8 +45,8 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
     /**
      * {@inheritDoc}
      *
-     * <p>The weight's arrays must stay open while the returned handle is used: the handle reads their memory
-     * directly.
+     * <p>The weight's arrays must stay open while the returned handle is used: the handle reads
+     * their memory directly.
      */
     @Override
     public CpuPreparedWeight prepare(QuantizedTensor weight) {

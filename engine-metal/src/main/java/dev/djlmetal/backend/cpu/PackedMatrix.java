@@ -8,13 +8,14 @@ import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
 /**
- * A read-only view of one quantized weight {@code W[N, K]} as the kernels see it: the packed uint32 words as a
- * direct byte buffer, scales and biases as float buffers.
+ * A read-only view of one quantized weight {@code W[N, K]} as the kernels see it: the packed uint32
+ * words as a direct byte buffer, scales and biases as float buffers.
  *
  * <p>On the PyTorch engine the buffers are direct buffers over the tensors' own memory ({@code
- * NDArray.toByteBuffer(true)} returns one for contiguous CPU tensors), so nothing is copied. Only scales and
- * biases that are not FLOAT32 are converted once (to FLOAT32 tensors owned by this view); an engine that
- * cannot expose tensor memory gets one off-heap copy. {@link #extraBytes()} reports what was added.
+ * NDArray.toByteBuffer(true)} returns one for contiguous CPU tensors), so nothing is copied. Only
+ * scales and biases that are not FLOAT32 are converted once (to FLOAT32 tensors owned by this
+ * view); an engine that cannot expose tensor memory gets one off-heap copy. {@link #extraBytes()}
+ * reports what was added.
  */
 final class PackedMatrix implements AutoCloseable {
 
@@ -97,7 +98,9 @@ final class PackedMatrix implements AutoCloseable {
                 || source.scales().isReleased()
                 || source.biases().isReleased()) {
             throw new IllegalStateException(
-                    "The quantized tensor " + source + " was closed before its cpu prepared weight");
+                    "The quantized tensor "
+                            + source
+                            + " was closed before its cpu prepared weight");
         }
     }
 

@@ -4,8 +4,8 @@ import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.RecursiveAction;
 
 /**
- * Splits output rows across a fork-join pool shared by every cpu-backend weight, one worker per available
- * processor.
+ * Splits output rows across a fork-join pool shared by every cpu-backend weight, one worker per
+ * available processor.
  */
 final class RowParallel {
 
@@ -26,7 +26,8 @@ final class RowParallel {
     }
 
     /**
-     * Runs {@code body} over {@code [0, rows)} split into ranges that are multiples of {@code align} rows.
+     * Runs {@code body} over {@code [0, rows)} split into ranges that are multiples of {@code
+     * align} rows.
      *
      * @param rows the number of rows
      * @param align the preferred range granularity

@@ -2,7 +2,7 @@ package dev.djlmetal.backend.cpu;
 
 import java.nio.FloatBuffer;
 
-/** The portable kernel: plain Java loops, used when the Vector API module is absent or turned off. */
+/** The portable kernel: plain Java loops, used without the Vector API module or when it is off. */
 final class ScalarKernel extends CpuKernel {
 
     @Override

@@ -1,5 +1,8 @@
 package dev.djlmetal.backend.cpu;
 
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -9,15 +12,16 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only class that
- * refers to the module; {@link CpuKernels} loads it by name only when the module is in the boot layer.
+ * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only
+ * class that refers to the module; {@link CpuKernels} loads it by name only when the module is in
+ * the boot layer.
  *
- * <p>For 2, 4 and 8-bit codes whose group spans a whole number of vectors of {@code L} words, one vector load
- * brings {@code L} words and each shift-and-mask step yields {@code L} codes, code {@code s} of every word.
- * The activations are laid out to match (inside each block of {@code L} words, element {@code j * 32/bits + s}
- * is stored at {@code s * L + j}), so decode needs no shuffles. Other widths (3, 5, 6 bits, whose codes
- * straddle words) and narrow groups decode with scalar code into a small buffer and use SIMD for the
- * arithmetic.
+ * <p>For 2, 4 and 8-bit codes whose group spans a whole number of vectors of {@code L} words, one
+ * vector load brings {@code L} words and each shift-and-mask step yields {@code L} codes, code
+ * {@code s} of every word. The activations are laid out to match (inside each block of {@code L}
+ * words, element {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no
+ * shuffles. Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode
+ * with scalar code into a small buffer and use SIMD for the arithmetic.
  */
 final class VectorKernel extends CpuKernel {
 
@@ -86,24 +90,15 @@ final class VectorKernel extends CpuKernel {
 
     /*
      * Code generation notes (JDK 17 C2): every vector value must be provably unboxed, so
-     *  - shift counts are constants and the shifts of one word are unrolled by hand (one method per width),
-     *  - vectors are live across one loop level only (a loop nest with vector phis makes C2 box them and
-     *    allocate hundreds of megabytes per product),
-     *  - codes are turned into floats with reinterpretAsFloats(), not a cast, which hides the exact type,
-     *  - the hot loops sit in per-row methods, so that C2 compiles them as whole methods rather than entering
-     *    them on-stack with vectors that the interpreter already boxed.
+     *  - shift counts are constants and the shifts of one word are unrolled (one method per width),
+     *  - vectors are live across one loop level only (a loop nest with vector phis makes C2 box
+     *    them and allocate hundreds of megabytes per product),
+     *  - codes become floats through reinterpretAsFloats(), not a cast, which hides the exact type,
+     *  - vector expressions are written inline rather than in helper methods: a helper that C2
+     *    already compiled on its own is too big to inline and then returns boxed vectors,
+     *  - the hot loops sit in per-row methods, so that C2 compiles them as whole methods rather
+     *    than entering them on-stack with vectors that the interpreter already boxed.
      */
-
-    private static FloatVector codes(IntVector words, int shift, IntVector mask) {
-        return words.lanewise(VectorOperators.LSHR, shift)
-                .and(mask)
-                .convert(VectorOperators.I2F, 0)
-                .reinterpretAsFloats();
-    }
-
-    private static FloatVector xs(float[] x, int offset) {
-        return FloatVector.fromArray(FLOAT, x, offset);
-    }
 
     /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 4-bit codes (8 per word). */
     private static float rowLanes4(PackedMatrix w, int n, float[] x) {
@@ -116,14 +111,22 @@ final class VectorKernel extends CpuKernel {
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
             int xo = c * LANES * 8;
-            FloatVector a0 = codes(v, 0, mask).mul(xs(x, xo));
-            FloatVector a1 = codes(v, 4, mask).mul(xs(x, xo + LANES));
-            a0 = codes(v, 8, mask).fma(xs(x, xo + 2 * LANES), a0);
-            a1 = codes(v, 12, mask).fma(xs(x, xo + 3 * LANES), a1);
-            a0 = codes(v, 16, mask).fma(xs(x, xo + 4 * LANES), a0);
-            a1 = codes(v, 20, mask).fma(xs(x, xo + 5 * LANES), a1);
-            a0 = codes(v, 24, mask).fma(xs(x, xo + 6 * LANES), a0);
-            a1 = codes(v, 28, mask).fma(xs(x, xo + 7 * LANES), a1);
+            FloatVector q0 = v.and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
+            FloatVector q1 = v.lanewise(LSHR, 4).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
+            FloatVector q2 = v.lanewise(LSHR, 8).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
+            FloatVector q3 = v.lanewise(LSHR, 12).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
+            FloatVector q4 = v.lanewise(LSHR, 16).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q4.fma(FloatVector.fromArray(FLOAT, x, xo + 4 * LANES), a0);
+            FloatVector q5 = v.lanewise(LSHR, 20).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q5.fma(FloatVector.fromArray(FLOAT, x, xo + 5 * LANES), a1);
+            FloatVector q6 = v.lanewise(LSHR, 24).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q6.fma(FloatVector.fromArray(FLOAT, x, xo + 6 * LANES), a0);
+            FloatVector q7 = v.lanewise(LSHR, 28).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q7.fma(FloatVector.fromArray(FLOAT, x, xo + 7 * LANES), a1);
             FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
             total = a0.add(a1).fma(scale, total);
         }
@@ -141,10 +144,14 @@ final class VectorKernel extends CpuKernel {
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
             int xo = c * LANES * 4;
-            FloatVector a0 = codes(v, 0, mask).mul(xs(x, xo));
-            FloatVector a1 = codes(v, 8, mask).mul(xs(x, xo + LANES));
-            a0 = codes(v, 16, mask).fma(xs(x, xo + 2 * LANES), a0);
-            a1 = codes(v, 24, mask).fma(xs(x, xo + 3 * LANES), a1);
+            FloatVector q0 = v.and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
+            FloatVector q1 = v.lanewise(LSHR, 8).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
+            FloatVector q2 = v.lanewise(LSHR, 16).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
+            FloatVector q3 = v.lanewise(LSHR, 24).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
             FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
             total = a0.add(a1).fma(scale, total);
         }
@@ -162,22 +169,38 @@ final class VectorKernel extends CpuKernel {
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
             int xo = c * LANES * 16;
-            FloatVector a0 = codes(v, 0, mask).mul(xs(x, xo));
-            FloatVector a1 = codes(v, 2, mask).mul(xs(x, xo + LANES));
-            a0 = codes(v, 4, mask).fma(xs(x, xo + 2 * LANES), a0);
-            a1 = codes(v, 6, mask).fma(xs(x, xo + 3 * LANES), a1);
-            a0 = codes(v, 8, mask).fma(xs(x, xo + 4 * LANES), a0);
-            a1 = codes(v, 10, mask).fma(xs(x, xo + 5 * LANES), a1);
-            a0 = codes(v, 12, mask).fma(xs(x, xo + 6 * LANES), a0);
-            a1 = codes(v, 14, mask).fma(xs(x, xo + 7 * LANES), a1);
-            a0 = codes(v, 16, mask).fma(xs(x, xo + 8 * LANES), a0);
-            a1 = codes(v, 18, mask).fma(xs(x, xo + 9 * LANES), a1);
-            a0 = codes(v, 20, mask).fma(xs(x, xo + 10 * LANES), a0);
-            a1 = codes(v, 22, mask).fma(xs(x, xo + 11 * LANES), a1);
-            a0 = codes(v, 24, mask).fma(xs(x, xo + 12 * LANES), a0);
-            a1 = codes(v, 26, mask).fma(xs(x, xo + 13 * LANES), a1);
-            a0 = codes(v, 28, mask).fma(xs(x, xo + 14 * LANES), a0);
-            a1 = codes(v, 30, mask).fma(xs(x, xo + 15 * LANES), a1);
+            FloatVector q0 = v.and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
+            FloatVector q1 = v.lanewise(LSHR, 2).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
+            FloatVector q2 = v.lanewise(LSHR, 4).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
+            FloatVector q3 = v.lanewise(LSHR, 6).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
+            FloatVector q4 = v.lanewise(LSHR, 8).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q4.fma(FloatVector.fromArray(FLOAT, x, xo + 4 * LANES), a0);
+            FloatVector q5 = v.lanewise(LSHR, 10).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q5.fma(FloatVector.fromArray(FLOAT, x, xo + 5 * LANES), a1);
+            FloatVector q6 = v.lanewise(LSHR, 12).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q6.fma(FloatVector.fromArray(FLOAT, x, xo + 6 * LANES), a0);
+            FloatVector q7 = v.lanewise(LSHR, 14).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q7.fma(FloatVector.fromArray(FLOAT, x, xo + 7 * LANES), a1);
+            FloatVector q8 = v.lanewise(LSHR, 16).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q8.fma(FloatVector.fromArray(FLOAT, x, xo + 8 * LANES), a0);
+            FloatVector q9 = v.lanewise(LSHR, 18).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q9.fma(FloatVector.fromArray(FLOAT, x, xo + 9 * LANES), a1);
+            FloatVector q10 = v.lanewise(LSHR, 20).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q10.fma(FloatVector.fromArray(FLOAT, x, xo + 10 * LANES), a0);
+            FloatVector q11 = v.lanewise(LSHR, 22).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q11.fma(FloatVector.fromArray(FLOAT, x, xo + 11 * LANES), a1);
+            FloatVector q12 = v.lanewise(LSHR, 24).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q12.fma(FloatVector.fromArray(FLOAT, x, xo + 12 * LANES), a0);
+            FloatVector q13 = v.lanewise(LSHR, 26).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q13.fma(FloatVector.fromArray(FLOAT, x, xo + 13 * LANES), a1);
+            FloatVector q14 = v.lanewise(LSHR, 28).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q14.fma(FloatVector.fromArray(FLOAT, x, xo + 14 * LANES), a0);
+            FloatVector q15 = v.lanewise(LSHR, 30).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q15.fma(FloatVector.fromArray(FLOAT, x, xo + 15 * LANES), a1);
             FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
             total = a0.add(a1).fma(scale, total);
         }
@@ -216,7 +239,7 @@ final class VectorKernel extends CpuKernel {
         }
     }
 
-    /** Dequantizes one row in lane layout: {@code code * scale + bias}, one vector of codes per shift. */
+    /** Dequantizes one row in lane layout: {@code code * scale + bias}, one vector per shift. */
     private static void dequantizeLanes(PackedMatrix w, int row, float[] dst, int dstOffset) {
         int bits = w.bits();
         int perWord = 32 / bits;
@@ -224,28 +247,22 @@ final class VectorKernel extends CpuKernel {
         int chunksPerGroup = w.wordsPerGroup() / LANES;
         ByteBuffer packed = w.packed();
         int offset = w.rowByteOffset(row);
+        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
+        int o = dstOffset;
         for (int c = 0; c < chunks; c++) {
             int g = c / chunksPerGroup;
+            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(row, g));
+            FloatVector bias = FloatVector.broadcast(FLOAT, w.bias(row, g));
             IntVector words = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
-            dequantizeChunk(
-                    words, bits, perWord, w.scale(row, g), w.bias(row, g), dst, dstOffset);
-            dstOffset += perWord * LANES;
-        }
-    }
-
-    private static void dequantizeChunk(
-            IntVector words,
-            int bits,
-            int perWord,
-            float scale,
-            float bias,
-            float[] dst,
-            int offset) {
-        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
-        FloatVector s = FloatVector.broadcast(FLOAT, scale);
-        FloatVector b = FloatVector.broadcast(FLOAT, bias);
-        for (int i = 0; i < perWord; i++) {
-            codes(words, i * bits, mask).fma(s, b).intoArray(dst, offset + i * LANES);
+            for (int i = 0; i < perWord; i++) {
+                FloatVector q =
+                        words.lanewise(LSHR, i * bits)
+                                .and(mask)
+                                .convert(I2F, 0)
+                                .reinterpretAsFloats();
+                q.fma(scale, bias).intoArray(dst, o);
+                o += LANES;
+            }
         }
     }
 
@@ -277,15 +294,7 @@ final class VectorKernel extends CpuKernel {
     }
 
     private static void dot2x4(
-            float[] x,
-            int x0,
-            int x1,
-            float[] w,
-            int w0,
-            int k,
-            FloatBuffer out,
-            int o,
-            int rows) {
+            float[] x, int x0, int x1, float[] w, int w0, int k, FloatBuffer out, int o, int rows) {
         FloatVector a00 = FloatVector.zero(FLOAT);
         FloatVector a01 = FloatVector.zero(FLOAT);
         FloatVector a02 = FloatVector.zero(FLOAT);
@@ -328,14 +337,17 @@ final class VectorKernel extends CpuKernel {
         FloatVector a1 = FloatVector.zero(FLOAT);
         int j = 0;
         for (; j + 2 * LANES <= k; j += 2 * LANES) {
-            a0 = FloatVector.fromArray(FLOAT, x, x0 + j)
-                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
-            a1 = FloatVector.fromArray(FLOAT, x, x0 + j + LANES)
-                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j + LANES), a1);
+            a0 =
+                    FloatVector.fromArray(FLOAT, x, x0 + j)
+                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
+            a1 =
+                    FloatVector.fromArray(FLOAT, x, x0 + j + LANES)
+                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j + LANES), a1);
         }
         for (; j < k; j += LANES) {
-            a0 = FloatVector.fromArray(FLOAT, x, x0 + j)
-                    .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
+            a0 =
+                    FloatVector.fromArray(FLOAT, x, x0 + j)
+                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
         }
         return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }

@@ -58,4 +58,37 @@ public interface MetalDevice extends AutoCloseable {
     /** Releases the device's resources (its command queue and the device reference). */
     @Override
     void close();
+
+    /**
+     * Checks what every device checks before a dispatch: the pipeline was made by this kind of
+     * device, and the threadgroup fits the pipeline.
+     *
+     * @param device the device asked to dispatch
+     * @param pipeline the pipeline
+     * @param pipelineType the pipeline class this device makes
+     * @param threadsPerThreadgroup the threadgroup size
+     * @throws IllegalArgumentException naming the pipeline and the limit
+     */
+    static void checkDispatch(
+            MetalDevice device,
+            MetalPipeline pipeline,
+            Class<? extends MetalPipeline> pipelineType,
+            MetalSize threadsPerThreadgroup) {
+        if (!pipelineType.isInstance(pipeline)) {
+            throw new IllegalArgumentException(
+                    "Pipeline "
+                            + pipeline.getFunctionName()
+                            + " does not belong to "
+                            + device.getName());
+        }
+        if (threadsPerThreadgroup.count() > pipeline.getMaxTotalThreadsPerThreadgroup()) {
+            throw new IllegalArgumentException(
+                    "Threadgroup "
+                            + threadsPerThreadgroup
+                            + " exceeds "
+                            + pipeline.getMaxTotalThreadsPerThreadgroup()
+                            + " threads for "
+                            + pipeline.getFunctionName());
+        }
+    }
 }

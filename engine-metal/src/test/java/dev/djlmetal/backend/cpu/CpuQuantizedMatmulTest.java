@@ -44,8 +44,9 @@ class CpuQuantizedMatmulTest {
     }
 
     /**
-     * Checks {@code x @ dequant(W)^T} against a double-precision reference within a tolerance relative to
-     * {@code sum |x||w|}, for odd shapes (one row, seven rows, K of one group) and M = 1, 3 and 17.
+     * Checks {@code x @ dequant(W)^T} against a double-precision reference within a tolerance
+     * relative to {@code sum |x||w|}, for odd shapes (one row, seven rows, K of one group) and M =
+     * 1, 3 and 17.
      */
     @ParameterizedTest(name = "{0} {1}-bit group {2}")
     @MethodSource("kernelsBitsAndGroups")
@@ -69,7 +70,7 @@ class CpuQuantizedMatmulTest {
         }
     }
 
-    private static void checkProduct(
+    static void checkProduct(
             NDManager manager,
             RandomQuantized q,
             CpuPreparedWeight weight,
@@ -126,8 +127,8 @@ class CpuQuantizedMatmulTest {
             QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
             try (CpuPreparedWeight weight =
                     new CpuQuantizedMatmul(CpuKernels.scalar()).prepare(tensor)) {
-                // Change codes, scales and biases in place with PyTorch operations: a prepared weight
-                // that had copied them would still compute with the old values.
+                // Change codes, scales and biases in place with PyTorch operations: a prepared
+                // weight that had copied them would still compute with the old values.
                 tensor.packed().subi(tensor.packed());
                 tensor.scales().muli(2);
                 tensor.biases().addi(1);

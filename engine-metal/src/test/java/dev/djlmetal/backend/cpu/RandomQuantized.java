@@ -8,8 +8,9 @@ import dev.djlmetal.quant.QuantizedTensor;
 import java.util.Random;
 
 /**
- * Random quantized matrices for the cpu backend tests: random codes packed bit by bit (an independent,
- * deliberately naive packer), random scales and biases, and a double-precision reference product.
+ * Random quantized matrices for the cpu backend tests: random codes packed bit by bit (an
+ * independent, deliberately naive packer), random scales and biases, and a double-precision
+ * reference product.
  */
 final class RandomQuantized {
 
@@ -64,10 +65,16 @@ final class RandomQuantized {
 
     /** Rounds the scales and biases to FLOAT16 in place, as a FLOAT16 tensor would hold them. */
     void roundScalesToHalf(NDManager manager) {
-        float[] s = manager.create(scales).toType(DataType.FLOAT16, false)
-                .toType(DataType.FLOAT32, false).toFloatArray();
-        float[] b = manager.create(biases).toType(DataType.FLOAT16, false)
-                .toType(DataType.FLOAT32, false).toFloatArray();
+        float[] s =
+                manager.create(scales)
+                        .toType(DataType.FLOAT16, false)
+                        .toType(DataType.FLOAT32, false)
+                        .toFloatArray();
+        float[] b =
+                manager.create(biases)
+                        .toType(DataType.FLOAT16, false)
+                        .toType(DataType.FLOAT32, false)
+                        .toFloatArray();
         System.arraycopy(s, 0, scales, 0, s.length);
         System.arraycopy(b, 0, biases, 0, b.length);
     }
@@ -97,7 +104,7 @@ final class RandomQuantized {
         return x;
     }
 
-    /** Returns {@code x @ W^T} in double precision, and the matching sums of |x||w| in {@code scale}. */
+    /** Returns {@code x @ W^T} in double precision, and the sums of |x||w| in {@code scale}. */
     double[] reference(float[] x, int m, double[] scale) {
         double[] out = new double[m * rows];
         for (int i = 0; i < m; i++) {

@@ -11,16 +11,17 @@ import java.nio.ByteOrder;
 import java.util.SplittableRandom;
 
 /**
- * Seeded random weights for the benchmarks, generated directly in packed form: uniformly random uint32 words
- * are a valid packing of uniformly random codes, so no float matrix is ever materialized for the quantized
- * cases (the 128256x2048 float32 lm_head alone is 1 GB).
+ * Seeded random weights for the benchmarks, generated directly in packed form: uniformly random
+ * uint32 words are a valid packing of uniformly random codes, so no float matrix is ever
+ * materialized for the quantized cases (the 128256x2048 float32 lm_head alone is 1 GB).
  */
 public final class BenchWeights {
 
     private BenchWeights() {}
 
     /**
-     * Creates a random quantized weight whose packed words live in a direct buffer wrapped by the NDArray.
+     * Creates a random quantized weight whose packed words live in a direct buffer wrapped by the
+     * NDArray.
      *
      * @param manager the manager that owns the arrays
      * @param shape the weight shape

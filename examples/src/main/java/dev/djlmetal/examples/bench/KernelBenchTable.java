@@ -15,12 +15,13 @@ import java.util.Locale;
 import java.util.function.Supplier;
 
 /**
- * Prints a table of the cpu backend's fused 4-bit and 8-bit matmul against DJL PyTorch float32 {@code linear}
- * on the linear layers of Llama-3.2-1B, at M=1 (decode) and M=128 (prefill), with the effective bandwidth of
- * the weight bytes read and the machine's memory bandwidth measured in the same run.
+ * Prints a table of the cpu backend's fused 4-bit and 8-bit matmul against DJL PyTorch float32
+ * {@code linear} on the linear layers of Llama-3.2-1B, at M=1 (decode) and M=128 (prefill), with
+ * the effective bandwidth of the weight bytes read and the machine's memory bandwidth measured in
+ * the same run.
  *
- * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a minute;
- * {@code --group-size=N} changes the group size (default 64).
+ * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a
+ * minute; {@code --group-size=N} changes the group size (default 64).
  */
 public final class KernelBenchTable {
 
@@ -51,6 +52,7 @@ public final class KernelBenchTable {
         Engine.getInstance().setRandomSeed(42);
         CpuQuantizedMatmul backend = new CpuQuantizedMatmul(BackendSettings.defaults());
         double bandwidth = MemoryBandwidth.measure(quick ? 256 << 20 : 1 << 30, 5);
+        warmUp(backend, groupSize, quick ? 3 : 8);
         System.out.printf(
                 Locale.ROOT,
                 "machine: %s %s, %d processors, Java %s, cpu kernel %s%n",
@@ -112,9 +114,34 @@ public final class KernelBenchTable {
         }
     }
 
-    /** Returns the median seconds of one call, after warm-up, timed for at least {@code minSeconds}. */
+    /**
+     * Runs the quantized kernels until C2 has compiled them: interpreted Vector API code is about a
+     * hundred times slower and would otherwise leak into the first rows of the table.
+     */
+    private static void warmUp(CpuQuantizedMatmul backend, int groupSize, double seconds) {
+        LinearShape shape = new LinearShape("warm-up", 1024, 2048);
+        long deadline = System.nanoTime() + (long) (seconds * 1e9);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray one = BenchWeights.activations(manager, 1, shape);
+            NDArray eight = BenchWeights.activations(manager, 8, shape);
+            for (int bits : BITS) {
+                try (QuantizedTensor q =
+                                BenchWeights.quantized(manager, shape, bits, groupSize, bits);
+                        CpuPreparedWeight prepared = backend.prepare(q)) {
+                    long until = System.nanoTime() + (deadline - System.nanoTime()) / 2;
+                    while (System.nanoTime() < until) {
+                        prepared.apply(one).close();
+                        prepared.apply(eight).close();
+                    }
+                }
+            }
+        }
+    }
+
+    /** Returns the median seconds of one call after warm-up, timed for at least minSeconds. */
     private static double time(Supplier<NDArray> call, double minSeconds) {
-        for (int i = 0; i < 3; i++) {
+        long warm = System.nanoTime() + (long) (minSeconds * 0.5e9);
+        for (int i = 0; i < 3 || System.nanoTime() < warm; i++) {
             call.get().close();
         }
         List<Double> samples = new ArrayList<>();

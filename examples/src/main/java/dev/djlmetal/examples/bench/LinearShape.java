@@ -36,7 +36,8 @@ public final class LinearShape {
      *
      * @param text for example {@code 2048x8192}
      * @return the shape
-     * @throws IllegalArgumentException when the text is not two positive integers joined by {@code x}
+     * @throws IllegalArgumentException when the text is not two positive integers joined by {@code
+     *     x}
      */
     public static LinearShape parse(String text) {
         String[] parts = text.split("x");

@@ -12,8 +12,9 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Measures the machine's memory read bandwidth the way a decode kernel reads weights: every available
- * processor sums its slice of one large direct buffer with SIMD loads; the best of several passes counts.
+ * Measures the machine's memory read bandwidth the way a decode kernel reads weights: every
+ * available processor sums its slice of one large direct buffer with SIMD loads; the best of
+ * several passes counts.
  */
 public final class MemoryBandwidth {
 

@@ -1,7 +1,7 @@
 /**
- * Benchmarks of the quantized blocks and backends: the portable {@code MetalQuantizedLinear} against
- * DJL's float {@code Linear} (JMH), and the cpu backend's fused low-bit matmul against DJL PyTorch
- * float32 {@code linear} on the linear layers of Llama-3.2-1B, as a JMH benchmark ({@link
+ * Benchmarks of the quantized blocks and backends: the portable {@code MetalQuantizedLinear}
+ * against DJL's float {@code Linear} (JMH), and the cpu backend's fused low-bit matmul against DJL
+ * PyTorch float32 {@code linear} on the linear layers of Llama-3.2-1B, as a JMH benchmark ({@link
  * dev.djlmetal.examples.bench.QuantizedLinearBenchmark}) and as a table printer ({@link
  * dev.djlmetal.examples.bench.KernelBenchTable}), both reporting weight bandwidth against the
  * machine's measured memory bandwidth ({@link dev.djlmetal.examples.bench.MemoryBandwidth}).

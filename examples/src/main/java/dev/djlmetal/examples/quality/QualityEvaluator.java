@@ -23,9 +23,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Measures what quantization costs a causal language model on held-out text: the perplexity of
- * each next token, and the fraction of positions where the most likely next token is the one
- * float32 predicts (top-1 agreement).
+ * Measures what quantization costs a causal language model on held-out text: the perplexity of each
+ * next token, and the fraction of positions where the most likely next token is the one float32
+ * predicts (top-1 agreement).
  *
  * <p>Each setting loads the checkpoint afresh through {@code Criteria<NDList, NDList>} with the
  * {@code bits} and {@code groupSize} options (quantization on the fly), and runs every sequence
@@ -129,8 +129,8 @@ public final class QualityEvaluator {
                 float[] logits;
                 try (NDManager scope = model.getNDManager().newSubManager()) {
                     NDArray input = scope.create(ids, new Shape(1, ids.length));
-                    NDArray out = model.getBlock().forward(parameters, new NDList(input), false)
-                            .get(0);
+                    NDArray out =
+                            model.getBlock().forward(parameters, new NDList(input), false).get(0);
                     vocab = (int) out.getShape().get(2);
                     logits = out.toType(DataType.FLOAT32, false).toFloatArray();
                 }
@@ -150,8 +150,12 @@ public final class QualityEvaluator {
                 agree = count;
             }
             return new QualityResult(
-                    bits, bits == 0 ? 0 : groupSize, Math.exp(nll / count), (double) agree / count,
-                    converted, count);
+                    bits,
+                    bits == 0 ? 0 : groupSize,
+                    Math.exp(nll / count),
+                    (double) agree / count,
+                    converted,
+                    count);
         }
     }
 

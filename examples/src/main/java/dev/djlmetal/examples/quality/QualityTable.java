@@ -2,6 +2,7 @@ package dev.djlmetal.examples.quality;
 
 import ai.djl.ModelException;
 
+import dev.djlmetal.examples.train.TrainEmbeddedModel;
 import dev.djlmetal.zoo.EmbeddedModel;
 
 import picocli.CommandLine;
@@ -16,6 +17,8 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 
 /**
@@ -23,8 +26,8 @@ import java.util.concurrent.Callable;
  * float32, for float32 and 8/6/5/4/3/2 bits at group sizes 32/64/128, for the embedded model and
  * (when {@code <shared>/models/stories260K} exists) for stories260K.
  *
- * <p>The held-out text is stories of the project's grammar drawn with a seed the embedded model
- * did not train on; they are TinyStories-like, so they are held out for stories260K too.
+ * <p>The held-out text is stories of the project's grammar drawn with a seed the embedded model did
+ * not train on; they are TinyStories-like, so they are held out for stories260K too.
  */
 @Command(
         name = "quality-table",
@@ -34,9 +37,6 @@ import java.util.concurrent.Callable;
                 "Measures held-out perplexity and top-1 agreement with float32 for every bit"
                         + " width and group size, and prints a Markdown table.")
 public final class QualityTable implements Callable<Integer> {
-
-    /** The seed of the held-out stories: {@code TrainEmbeddedModel.HELD_OUT_SEED}. */
-    public static final long HELD_OUT_SEED = 7L;
 
     /** The bit widths of the table, most first. */
     public static final int[] BITS = {8, 6, 5, 4, 3, 2};
@@ -54,11 +54,10 @@ public final class QualityTable implements Callable<Integer> {
     @Option(
             names = "--seed",
             paramLabel = "SEED",
-            defaultValue = "7",
             description =
                     "Seed of the held-out stories; the embedded model trained on another"
-                            + " (default: ${DEFAULT-VALUE}).")
-    private long seed;
+                            + " (default: ${DEFAULT-VALUE}, TrainEmbeddedModel.HELD_OUT_SEED).")
+    private long seed = TrainEmbeddedModel.HELD_OUT_SEED;
 
     @Option(
             names = "--shared",
@@ -123,11 +122,16 @@ public final class QualityTable implements Callable<Integer> {
         QualityResult reference = evaluator.evaluateFloat();
         results.add(reference);
         System.err.println(reference);
+        Set<Integer> ineligible = new TreeSet<>();
         for (int bits : BITS) {
             for (int groupSize : GROUP_SIZES) {
                 QualityResult result = evaluator.evaluate(bits, groupSize);
                 System.err.println(result);
-                results.add(result);
+                if (result.getConvertedLayers() == 0) {
+                    ineligible.add(groupSize);
+                } else {
+                    results.add(result);
+                }
             }
         }
         String title =
@@ -139,6 +143,15 @@ public final class QualityTable implements Callable<Integer> {
                         seed,
                         reference.getPredictions());
         String text = markdown(title, results);
+        for (int groupSize : ineligible) {
+            text +=
+                    String.format(
+                            Locale.ROOT,
+                            "%nGroup size %d: no layer is eligible (no input width divisible by"
+                                    + " %d), so it is left out.%n",
+                            groupSize,
+                            groupSize);
+        }
         System.out.print(text);
         System.out.flush();
         return text;

@@ -26,7 +26,6 @@ import dev.djlmetal.zoo.llama.LlamaForCausalLM;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -62,16 +61,16 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
             defaultValue = "model-zoo/src/main/resources/dev/djlmetal/zoo/models/story-llama")
     private Path output;
 
-    @Option(names = "--steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).", defaultValue = "1500")
+    @Option(names = "--steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).", defaultValue = "400")
     private int steps;
 
-    @Option(names = "--batch", description = "Sequences per step (default: ${DEFAULT-VALUE}).", defaultValue = "16")
+    @Option(names = "--batch", description = "Sequences per step (default: ${DEFAULT-VALUE}).", defaultValue = "24")
     private int batch;
 
-    @Option(names = "--seq", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).", defaultValue = "128")
+    @Option(names = "--seq", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).", defaultValue = "64")
     private int sequence;
 
-    @Option(names = "--stories", description = "Training stories (default: ${DEFAULT-VALUE}).", defaultValue = "20000")
+    @Option(names = "--stories", description = "Training stories (default: ${DEFAULT-VALUE}).", defaultValue = "8000")
     private int stories;
 
     @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).", defaultValue = "3e-3")
@@ -267,14 +266,5 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
         Files.writeString(
                 output.resolve("config.json"),
                 new GsonBuilder().setPrettyPrinting().create().toJson(json));
-    }
-
-    /**
-     * Returns the default output directory resolved against the working directory.
-     *
-     * @return the path
-     */
-    static Path defaultOutput() {
-        return Paths.get("model-zoo/src/main/resources/dev/djlmetal/zoo/models/story-llama");
     }
 }

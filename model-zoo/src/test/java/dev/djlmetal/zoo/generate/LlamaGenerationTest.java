@@ -151,7 +151,7 @@ class LlamaGenerationTest {
     }
 
     @Test
-    void nativeArraysStayFlatOverManyTokens() {
+    void nativeArraysStayFlatOverManyTokens() throws Exception {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(120)
@@ -174,6 +174,14 @@ class LlamaGenerationTest {
             assertEquals(before, root.getManagedArrays().size(), "after request " + request);
         }
         assertEquals(600, tokens);
+
+        // the predictor path: its prefill runs in DJL's predictor, the rest in the generator
+        try (Predictor<String, String> predictor = model.newPredictor()) {
+            for (int request = 0; request < 3; request++) {
+                predictor.predict(PROMPT);
+                assertEquals(before, root.getManagedArrays().size(), "predict " + request);
+            }
+        }
     }
 
     @Test

@@ -83,19 +83,7 @@ public final class EmulatedMetalDevice implements MetalDevice {
             ByteBuffer arguments,
             MetalSize threadgroups,
             MetalSize threadsPerThreadgroup) {
-        if (!(pipeline instanceof EmulatedPipeline)) {
-            throw new IllegalArgumentException(
-                    "Pipeline " + pipeline.getFunctionName() + " does not belong to " + getName());
-        }
-        if (threadsPerThreadgroup.count() > pipeline.getMaxTotalThreadsPerThreadgroup()) {
-            throw new IllegalArgumentException(
-                    "Threadgroup "
-                            + threadsPerThreadgroup
-                            + " exceeds "
-                            + pipeline.getMaxTotalThreadsPerThreadgroup()
-                            + " threads for "
-                            + pipeline.getFunctionName());
-        }
+        MetalDevice.checkDispatch(this, pipeline, EmulatedPipeline.class, threadsPerThreadgroup);
         int argumentBytes = arguments.remaining();
         try (Memory table = new Memory((long) Native.POINTER_SIZE * (buffers.size() + 1));
                 Memory argumentMemory = new Memory(Math.max(1, argumentBytes))) {

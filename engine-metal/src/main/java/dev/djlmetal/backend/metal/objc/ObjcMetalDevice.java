@@ -114,19 +114,7 @@ public final class ObjcMetalDevice implements MetalDevice {
             ByteBuffer arguments,
             MetalSize threadgroups,
             MetalSize threadsPerThreadgroup) {
-        if (!(pipeline instanceof ObjcMetalPipeline)) {
-            throw new IllegalArgumentException(
-                    "Pipeline " + pipeline.getFunctionName() + " does not belong to " + getName());
-        }
-        if (threadsPerThreadgroup.count() > pipeline.getMaxTotalThreadsPerThreadgroup()) {
-            throw new IllegalArgumentException(
-                    "Threadgroup "
-                            + threadsPerThreadgroup
-                            + " exceeds "
-                            + pipeline.getMaxTotalThreadsPerThreadgroup()
-                            + " threads for "
-                            + pipeline.getFunctionName());
-        }
+        MetalDevice.checkDispatch(this, pipeline, ObjcMetalPipeline.class, threadsPerThreadgroup);
         byte[] argumentBytes = new byte[arguments.remaining()];
         arguments.duplicate().get(argumentBytes);
         Objc.withPool(
