@@ -187,8 +187,7 @@ public final class DecodeBenchmark implements Callable<Integer> {
         JsonObject result = null;
         try (BufferedReader reader =
                 new BufferedReader(
-                        new InputStreamReader(
-                                process.getInputStream(), StandardCharsets.UTF_8))) {
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
                 if (line.startsWith(RESULT_PREFIX)) {
                     result =

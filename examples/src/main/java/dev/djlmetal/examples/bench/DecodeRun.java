@@ -21,9 +21,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * One configuration of {@link DecodeBenchmark}, run in the current process: loads the random
- * model, then times a prefill of {@code prefillTokens} and a greedy decode of {@code tokens}
- * after a short prompt, and records the resident memory.
+ * One configuration of {@link DecodeBenchmark}, run in the current process: loads the random model,
+ * then times a prefill of {@code prefillTokens} and a greedy decode of {@code tokens} after a short
+ * prompt, and records the resident memory.
  */
 public final class DecodeRun {
 
@@ -119,8 +119,7 @@ public final class DecodeRun {
             try (NDManager step = session.newSubManager()) {
                 NDList out =
                         model.forward(
-                                step.create(prompt, new Shape(1, prompt.length)),
-                                KvCache.empty());
+                                step.create(prompt, new Shape(1, prompt.length)), KvCache.empty());
                 next = lastArgmax(out.head());
                 cache = out.subNDList(1);
                 cache.attach(session);
