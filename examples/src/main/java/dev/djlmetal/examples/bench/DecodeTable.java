@@ -72,11 +72,13 @@ final class DecodeTable {
                 Locale.ROOT,
                 "- resident <= 1.3x packed size: %.2fx (%s; resident = RSS after the run minus RSS"
                         + " before loading, packed = %.0f MB; without the committed Java heap"
-                        + " %.2fx; peak RSS %.0f MB = %.2fx)%n",
+                        + " %.2fx; right after loading %.2fx; peak RSS %.0f MB = %.2fx)%n",
                 resident,
                 resident <= 1.3 ? "met" : "missed",
                 weights(q4) / MB,
                 (resident(q4) - heap(q4)) / weights(q4),
+                (q4.get("rssAfterLoad").getAsDouble() - q4.get("rssBeforeLoad").getAsDouble())
+                        / weights(q4),
                 q4.get("peakRss").getAsDouble() / MB,
                 (q4.get("peakRss").getAsDouble() - q4.get("rssBeforeLoad").getAsDouble())
                         / weights(q4));
