@@ -52,7 +52,8 @@ public final class DecodeBenchmark implements Callable<Integer> {
 
     @Option(
             names = "--tokens",
-            description = "Tokens decoded greedily in the timed decode (default: 32; 8 with --quick).")
+            description =
+                    "Tokens decoded greedily in the timed decode (default: 32; 8 with --quick).")
     private Integer tokens;
 
     @Option(
@@ -186,8 +187,7 @@ public final class DecodeBenchmark implements Callable<Integer> {
         JsonObject result = null;
         try (BufferedReader reader =
                 new BufferedReader(
-                        new InputStreamReader(
-                                process.getInputStream(), StandardCharsets.UTF_8))) {
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line = reader.readLine(); line != null; line = reader.readLine()) {
                 if (line.startsWith(RESULT_PREFIX)) {
                     result =

@@ -8,21 +8,22 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import com.google.gson.JsonObject;
-import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointLoader;
 import dev.djlmetal.engine.loading.LoadedCheckpoint;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
 import dev.djlmetal.zoo.llama.KvCache;
 import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * One configuration of {@link DecodeBenchmark}, run in the current process: loads the random
- * model, then times a prefill of {@code prefillTokens} and a greedy decode of {@code tokens}
- * after a short prompt, and records the resident memory.
+ * One configuration of {@link DecodeBenchmark}, run in the current process: loads the random model,
+ * then times a prefill of {@code prefillTokens} and a greedy decode of {@code tokens} after a short
+ * prompt, and records the resident memory.
  */
 public final class DecodeRun {
 
@@ -86,36 +87,44 @@ public final class DecodeRun {
             long[] prefill = randomIds(random, prefillTokens, vocab);
             try (NDManager step = manager.newSubManager()) {
                 NDArray ids = step.create(prefill, new Shape(1, prefill.length));
+                long cpuStart = cpuNanos();
                 start = System.nanoTime();
                 NDList out = model.forward(ids, KvCache.empty());
                 lastArgmax(out.head());
                 result.addProperty("prefillSeconds", (System.nanoTime() - start) / 1e9);
+                result.addProperty("prefillCpuSeconds", (cpuNanos() - cpuStart) / 1e9);
                 result.addProperty("prefillTokens", prefill.length);
             }
-            double seconds = decode(model, manager, randomIds(random, promptTokens, vocab), tokens);
-            result.addProperty("decodeSeconds", seconds);
+            double[] seconds =
+                    decode(model, manager, randomIds(random, promptTokens, vocab), tokens);
+            result.addProperty("decodeSeconds", seconds[0]);
+            result.addProperty("decodeCpuSeconds", seconds[1]);
             result.addProperty("decodeTokens", tokens);
             result.addProperty("rssAfterRun", ProcessMemory.residentBytes());
             result.addProperty("peakRss", ProcessMemory.peakResidentBytes());
+            result.addProperty(
+                    "javaHeapCommitted",
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted());
         }
         return result;
     }
 
     /** Forwards the prompt, then decodes greedily; returns the seconds of the decode steps. */
-    private static double decode(
+    private static double[] decode(
             LlamaForCausalLM model, NDManager manager, long[] prompt, int steps) {
         try (NDManager session = manager.newSubManager()) {
             NDList cache;
             long next;
+            long cpuStart;
             try (NDManager step = session.newSubManager()) {
                 NDList out =
                         model.forward(
-                                step.create(prompt, new Shape(1, prompt.length)),
-                                KvCache.empty());
+                                step.create(prompt, new Shape(1, prompt.length)), KvCache.empty());
                 next = lastArgmax(out.head());
                 cache = out.subNDList(1);
                 cache.attach(session);
             }
+            cpuStart = cpuNanos();
             long start = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 try (NDManager step = session.newSubManager()) {
@@ -130,8 +139,19 @@ public final class DecodeRun {
                     cache = present;
                 }
             }
-            return (System.nanoTime() - start) / 1e9;
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new double[] {seconds, (cpuNanos() - cpuStart) / 1e9};
         }
+    }
+
+    /** Returns the CPU time of all threads of this process, or 0 when it is not measurable. */
+    private static long cpuNanos() {
+        java.lang.management.OperatingSystemMXBean os =
+                ManagementFactory.getOperatingSystemMXBean();
+        if (os instanceof com.sun.management.OperatingSystemMXBean) {
+            return ((com.sun.management.OperatingSystemMXBean) os).getProcessCpuTime();
+        }
+        return 0;
     }
 
     private static long lastArgmax(NDArray logits) {

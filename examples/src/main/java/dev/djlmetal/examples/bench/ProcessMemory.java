@@ -6,8 +6,8 @@ import java.nio.file.Path;
 import java.nio.file.Paths;
 
 /**
- * The resident memory of this process from {@code /proc/self/status} (Linux): the current
- * resident set ({@code VmRSS}) and its peak ({@code VmHWM}). Elsewhere both read as -1.
+ * The resident memory of this process from {@code /proc/self/status} (Linux): the current resident
+ * set ({@code VmRSS}) and its peak ({@code VmHWM}). Elsewhere both read as -1.
  */
 public final class ProcessMemory {
 

@@ -16,16 +16,21 @@ import java.util.Set;
 
 /**
  * A Llama-3.2-1B-shaped checkpoint with random weights, generated in memory tensor by tensor when
- * the loader reads it (nothing is written to disk or committed). In float form every tensor is
- * F32 from PyTorch's seeded normal generator. In MLX form every linear layer and the (tied)
- * embedding is pre-quantized: uniformly random uint32 words are a valid packing of uniformly
- * random codes, with scales and biases that map the codes onto about three standard deviations.
+ * the loader reads it (nothing is written to disk or committed). In float form every tensor is F32
+ * from PyTorch's seeded normal generator. In MLX form every linear layer and the (tied) embedding
+ * is pre-quantized: uniformly random uint32 words are a valid packing of uniformly random codes,
+ * with scales and biases that map the codes onto about three standard deviations.
  */
 public final class RandomLlamaCheckpoint implements CheckpointTensors {
 
     private static final String[] LINEARS = {
-        "self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj",
-        "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj"
+        "self_attn.q_proj",
+        "self_attn.k_proj",
+        "self_attn.v_proj",
+        "self_attn.o_proj",
+        "mlp.gate_proj",
+        "mlp.up_proj",
+        "mlp.down_proj"
     };
 
     private final JsonObject config;
@@ -49,8 +54,13 @@ public final class RandomLlamaCheckpoint implements CheckpointTensors {
             vector(p + "input_layernorm.weight", hidden);
             vector(p + "post_attention_layernorm.weight", hidden);
             int[][] dims = {
-                {q, hidden}, {kv, hidden}, {kv, hidden}, {hidden, q},
-                {inter, hidden}, {inter, hidden}, {hidden, inter}
+                {q, hidden},
+                {kv, hidden},
+                {kv, hidden},
+                {hidden, q},
+                {inter, hidden},
+                {inter, hidden},
+                {hidden, inter}
             };
             for (int j = 0; j < LINEARS.length; j++) {
                 int in = dims[j][1];

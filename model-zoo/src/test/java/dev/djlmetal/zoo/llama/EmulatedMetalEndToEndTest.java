@@ -14,9 +14,9 @@ import ai.djl.repository.zoo.ZooModel;
 import com.google.gson.JsonObject;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.Backends;
-import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.io.SafetensorsDType;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedLinear;
 import dev.djlmetal.zoo.generate.GenerationConfig;
 import dev.djlmetal.zoo.generate.TextGenerator;
@@ -39,9 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
 class EmulatedMetalEndToEndTest {
 
     /** Two prompts of 8 tokens: M = 16 rows is above the decode threshold (tiled kernel). */
-    private static final long[] BATCH = {
-        1, 10, 20, 30, 40, 50, 60, 70, 1, 5, 17, 42, 95, 3, 88, 9
-    };
+    private static final long[] BATCH = {1, 10, 20, 30, 40, 50, 60, 70, 1, 5, 17, 42, 95, 3, 88, 9};
 
     private static final long[] PROMPT = {1, 10, 20, 30};
 
@@ -71,8 +69,7 @@ class EmulatedMetalEndToEndTest {
                 Backends.isAvailable(BackendKind.METAL_EMULATED),
                 () ->
                         "Skipped: backend=metal-emulated is not available here ("
-                                + Backends.provider(BackendKind.METAL_EMULATED)
-                                        .unavailableReason()
+                                + Backends.provider(BackendKind.METAL_EMULATED).unavailableReason()
                                 + ")");
     }
 
@@ -133,8 +130,7 @@ class EmulatedMetalEndToEndTest {
         }
     }
 
-    private static void assertEmulatedMatchesPortable(Path dir, boolean onTheFly)
-            throws Exception {
+    private static void assertEmulatedMatchesPortable(Path dir, boolean onTheFly) throws Exception {
         assumeEmulatorAvailable();
         float[] portable = logits(dir, options("ndarray", onTheFly));
         float[] emulated = logits(dir, options("metal-emulated", onTheFly));
