@@ -6,11 +6,15 @@ import java.util.stream.Collectors;
 
 /** The matmul backends a quantized block can forward through, by their option names. */
 public enum BackendKind {
-    /** Metal when available, else the fast CPU backend on CPU devices, else the portable backend. */
+    /**
+     * Metal when available, else the fast CPU backend on CPU devices, else the portable backend.
+     */
     AUTO("auto"),
     /** The fused {@code affine_qmm_t} Metal kernels on the Apple GPU. */
     METAL("metal"),
-    /** The same Metal kernels compiled for and run on the host CPU: for kernel development, slow. */
+    /**
+     * The same Metal kernels compiled for and run on the host CPU: for kernel development, slow.
+     */
     METAL_EMULATED("metal-emulated"),
     /** Fused dequantize and matmul over packed weights in Java SIMD code (CPU devices). */
     CPU("cpu"),
@@ -33,7 +37,8 @@ public enum BackendKind {
     }
 
     /**
-     * Parses a {@code backend} option value (case-insensitive; {@code portable} is accepted for {@code ndarray}).
+     * Parses a {@code backend} option value (case-insensitive; {@code portable} is accepted for
+     * {@code ndarray}).
      *
      * @param value the option value
      * @return the backend kind

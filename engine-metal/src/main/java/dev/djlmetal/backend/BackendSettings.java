@@ -34,8 +34,8 @@ public final class BackendSettings {
     }
 
     /**
-     * Returns whether the portable backend keeps the dequantized float weight of each layer (trading memory,
-     * {@code N * K * 4} bytes per FLOAT32 layer, for speed).
+     * Returns whether the portable backend keeps the dequantized float weight of each layer
+     * (trading memory, {@code N * K * 4} bytes per FLOAT32 layer, for speed).
      *
      * @return true to cache dequantized weights
      */

@@ -49,9 +49,9 @@ public final class Backends {
     }
 
     /**
-     * Resolves {@link BackendKind#AUTO} for arrays that live on {@code device}: Metal where available, the fast
-     * CPU backend for CPU devices, the portable NDArray backend otherwise. Concrete kinds are returned as they
-     * are.
+     * Resolves {@link BackendKind#AUTO} for arrays that live on {@code device}: Metal where
+     * available, the fast CPU backend for CPU devices, the portable NDArray backend otherwise.
+     * Concrete kinds are returned as they are.
      *
      * @param requested the requested kind
      * @param device the device the model's arrays live on
@@ -74,7 +74,8 @@ public final class Backends {
     /**
      * Creates the backend for a model.
      *
-     * @param requested the requested kind ({@code auto} resolves as in {@link #resolve(BackendKind, Device)})
+     * @param requested the requested kind ({@code auto} resolves as in {@link #resolve(BackendKind,
+     *     Device)})
      * @param device the device the model's arrays live on
      * @param settings the backend settings
      * @return the backend

@@ -3,8 +3,8 @@ package dev.djlmetal.backend;
 import ai.djl.ndarray.NDArray;
 
 /**
- * A quantized weight made ready by a {@link QuantizedMatmul} backend. Thread-safe: several requests may call
- * {@link #apply(NDArray)} at once.
+ * A quantized weight made ready by a {@link QuantizedMatmul} backend. Thread-safe: several requests
+ * may call {@link #apply(NDArray)} at once.
  */
 public interface PreparedWeight extends AutoCloseable {
 
@@ -17,8 +17,8 @@ public interface PreparedWeight extends AutoCloseable {
     NDArray apply(NDArray x);
 
     /**
-     * Returns the memory this handle holds beyond the quantized tensor it was prepared from (caches, device
-     * copies), in bytes.
+     * Returns the memory this handle holds beyond the quantized tensor it was prepared from
+     * (caches, device copies), in bytes.
      *
      * @return extra resident bytes, 0 when none
      */

@@ -1,9 +1,10 @@
 package dev.djlmetal.backend;
 
 /**
- * Creates one kind of {@link QuantizedMatmul} backend. Implementations are found with
- * {@link java.util.ServiceLoader} ({@code META-INF/services/dev.djlmetal.backend.QuantizedBackendProvider}) and
- * must be cheap to construct: probing the machine happens in {@link #isAvailable()}.
+ * Creates one kind of {@link QuantizedMatmul} backend. Implementations are found with {@link
+ * java.util.ServiceLoader} ({@code
+ * META-INF/services/dev.djlmetal.backend.QuantizedBackendProvider}) and must be cheap to construct:
+ * probing the machine happens in {@link #isAvailable()}.
  */
 public interface QuantizedBackendProvider {
 

@@ -3,10 +3,12 @@ package dev.djlmetal.backend;
 import dev.djlmetal.quant.QuantizedTensor;
 
 /**
- * A backend that computes {@code x @ dequant(W)^T} for affine group-quantized weights ({@code affine_qmm_t}).
+ * A backend that computes {@code x @ dequant(W)^T} for affine group-quantized weights ({@code
+ * affine_qmm_t}).
  *
- * <p>One instance serves one model; {@link #prepare(QuantizedTensor)} is called once per quantized layer and
- * may move or convert the weights into the backend's preferred form (upload to a GPU buffer, copy off-heap).
+ * <p>One instance serves one model; {@link #prepare(QuantizedTensor)} is called once per quantized
+ * layer and may move or convert the weights into the backend's preferred form (upload to a GPU
+ * buffer, copy off-heap).
  */
 public interface QuantizedMatmul {
 
@@ -18,8 +20,8 @@ public interface QuantizedMatmul {
     BackendKind kind();
 
     /**
-     * Prepares one quantized weight for repeated products. The returned handle must be safe to use from
-     * several threads at once.
+     * Prepares one quantized weight for repeated products. The returned handle must be safe to use
+     * from several threads at once.
      *
      * @param weight the quantized weight {@code [N, K]}
      * @return a handle that computes products with this weight

@@ -6,8 +6,8 @@ import ai.djl.engine.EngineProvider;
 /**
  * Registers the {@link MetalEngine} with DJL under the name {@value MetalEngine#ENGINE_NAME}.
  *
- * <p>Its rank is higher (that is, of lower priority) than PyTorch's, so PyTorch stays DJL's
- * default engine when both are on the classpath; select Metal with {@code
+ * <p>Its rank is higher (that is, of lower priority) than PyTorch's, so PyTorch stays DJL's default
+ * engine when both are on the classpath; select Metal with {@code
  * Criteria.Builder.optEngine("Metal")} or {@code -Dai.djl.default_engine=Metal}.
  */
 public class MetalEngineProvider implements EngineProvider {

@@ -21,10 +21,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A model of the Metal engine. Its arrays live in a PyTorch {@link ai.djl.ndarray.NDManager} on
- * the model's device; its block is built by an installed {@link ModelLoader} (the model-zoo
- * module), which also records here the quantization configuration, the chosen backend and the
- * quantization report.
+ * A model of the Metal engine. Its arrays live in a PyTorch {@link ai.djl.ndarray.NDManager} on the
+ * model's device; its block is built by an installed {@link ModelLoader} (the model-zoo module),
+ * which also records here the quantization configuration, the chosen backend and the quantization
+ * report.
  */
 public class MetalModel extends BaseModel {
 

@@ -96,8 +96,8 @@ public final class HalfPrecision {
     }
 
     /**
-     * Rounds a float to the nearest half-precision value (ties to even), returned as a float: what a
-     * float32 to float16 cast followed by a widening cast gives.
+     * Rounds a float to the nearest half-precision value (ties to even), returned as a float: what
+     * a float32 to float16 cast followed by a widening cast gives.
      *
      * @param value the value
      * @return the rounded value

@@ -3,12 +3,10 @@ package dev.djlmetal.io;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.ByteBuffer;
@@ -39,9 +37,9 @@ import java.util.TreeSet;
  *   <li>otherwise every {@code *.safetensors} file of the directory.
  * </ol>
  *
- * <p>A tensor name present in two files is an error. Given a {@code .safetensors} file instead of
- * a directory, opens just that file; given a {@code *.index.json} file, opens the shards it names
- * (in the index's directory).
+ * <p>A tensor name present in two files is an error. Given a {@code .safetensors} file instead of a
+ * directory, opens just that file; given a {@code *.index.json} file, opens the shards it names (in
+ * the index's directory).
  */
 public final class SafetensorsCheckpoint implements SafetensorsReader {
 
@@ -379,7 +377,12 @@ public final class SafetensorsCheckpoint implements SafetensorsReader {
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "SafetensorsCheckpoint{" + root + ", " + owners.size() + " tensors in "
-                + files.size() + " file(s)}";
+        return "SafetensorsCheckpoint{"
+                + root
+                + ", "
+                + owners.size()
+                + " tensors in "
+                + files.size()
+                + " file(s)}";
     }
 }

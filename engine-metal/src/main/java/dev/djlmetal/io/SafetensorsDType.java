@@ -1,7 +1,6 @@
 package dev.djlmetal.io;
 
 import ai.djl.ndarray.types.DataType;
-
 import java.util.Arrays;
 import java.util.stream.Collectors;
 

@@ -10,7 +10,6 @@ import com.google.gson.Strictness;
 import com.google.gson.TypeAdapter;
 import com.google.gson.stream.JsonReader;
 import com.google.gson.stream.JsonToken;
-
 import java.io.IOException;
 import java.io.StringReader;
 import java.math.BigDecimal;
@@ -195,8 +194,7 @@ final class SafetensorsHeader {
         } catch (SafetensorsException e) {
             throw e;
         } catch (IOException | JsonParseException | IllegalStateException e) {
-            throw new SafetensorsException(
-                    file, "header is not valid JSON: " + e.getMessage(), e);
+            throw new SafetensorsException(file, "header is not valid JSON: " + e.getMessage(), e);
         }
     }
 
@@ -231,7 +229,8 @@ final class SafetensorsHeader {
         if (!value.isJsonObject()) {
             throw new SafetensorsException(
                     file,
-                    where + "entry must be an object with dtype, shape and data_offsets, found "
+                    where
+                            + "entry must be an object with dtype, shape and data_offsets, found "
                             + value);
         }
         JsonObject entry = value.getAsJsonObject();
@@ -323,9 +322,7 @@ final class SafetensorsHeader {
                 result[i] = new BigDecimal(primitive.getAsString()).longValueExact();
             } catch (ArithmeticException | IllegalStateException | NumberFormatException e) {
                 throw new SafetensorsException(
-                        file,
-                        where + key + " must be an array of integers, found " + value,
-                        e);
+                        file, where + key + " must be an array of integers, found " + value, e);
             }
         }
         return result;

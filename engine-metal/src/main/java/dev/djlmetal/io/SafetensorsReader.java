@@ -3,7 +3,6 @@ package dev.djlmetal.io;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
@@ -56,8 +55,8 @@ public interface SafetensorsReader extends AutoCloseable {
      *
      * @param name the tensor name
      * @return a buffer positioned at 0 whose remaining bytes are the tensor's data
-     * @throws SafetensorsException when the tensor is larger than 2 GB (one buffer cannot hold
-     *     it) or the file has shrunk since it was opened
+     * @throws SafetensorsException when the tensor is larger than 2 GB (one buffer cannot hold it)
+     *     or the file has shrunk since it was opened
      * @throws IOException when mapping fails
      */
     ByteBuffer buffer(String name) throws IOException;
@@ -74,8 +73,8 @@ public interface SafetensorsReader extends AutoCloseable {
     NDArray toNDArray(NDManager manager, String name) throws IOException;
 
     /**
-     * Loads a tensor as an NDArray, converting floating-point tensors (F32, F16, BF16) to the
-     * given float type; other tensors load with their default data type.
+     * Loads a tensor as an NDArray, converting floating-point tensors (F32, F16, BF16) to the given
+     * float type; other tensors load with their default data type.
      *
      * @param manager the manager that will own the array
      * @param name the tensor name

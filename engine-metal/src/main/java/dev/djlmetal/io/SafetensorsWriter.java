@@ -1,12 +1,10 @@
 package dev.djlmetal.io;
 
 import ai.djl.ndarray.NDArray;
-
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -34,8 +32,8 @@ import java.util.TreeMap;
  * closes them. A writer can write several times.
  *
  * <p>Layout: the header JSON is padded with spaces to a multiple of 8 bytes, as in the reference
- * implementation; tensors are stored by element size (largest first), then by name, so every
- * tensor starts at a multiple of its element size within the 8-byte-aligned data region.
+ * implementation; tensors are stored by element size (largest first), then by name, so every tensor
+ * starts at a multiple of its element size within the 8-byte-aligned data region.
  */
 public final class SafetensorsWriter {
 
@@ -148,9 +146,9 @@ public final class SafetensorsWriter {
     /**
      * Writes a checkpoint directory: tensors go, in name order, into shards of at most {@code
      * maxShardBytes} tensor bytes each (a larger tensor gets a shard of its own), named {@code
-     * model-00001-of-0000N.safetensors}, plus a {@code model.safetensors.index.json} mapping
-     * tensor names to shards. When everything fits one shard, writes {@code model.safetensors} and
-     * deletes a stale {@code model.safetensors.index.json}, which readers would otherwise prefer.
+     * model-00001-of-0000N.safetensors}, plus a {@code model.safetensors.index.json} mapping tensor
+     * names to shards. When everything fits one shard, writes {@code model.safetensors} and deletes
+     * a stale {@code model.safetensors.index.json}, which readers would otherwise prefer.
      *
      * @param dir the directory, created when absent
      * @param maxShardBytes the largest number of tensor bytes per shard

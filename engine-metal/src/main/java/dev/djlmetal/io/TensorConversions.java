@@ -1,7 +1,6 @@
 package dev.djlmetal.io;
 
 import ai.djl.ndarray.types.DataType;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;

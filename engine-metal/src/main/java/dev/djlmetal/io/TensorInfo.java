@@ -1,7 +1,6 @@
 package dev.djlmetal.io;
 
 import ai.djl.ndarray.types.Shape;
-
 import java.util.Arrays;
 
 /**

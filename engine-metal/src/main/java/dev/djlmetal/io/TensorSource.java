@@ -2,7 +2,6 @@ package dev.djlmetal.io;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -142,8 +141,9 @@ abstract class TensorSource {
                                 + " bytes, expected "
                                 + expected);
             }
-            boolean sameBits = source.getNumOfBytes() == dtype().byteSize()
-                    && (!source.isFloating() || source == dtype().dataType());
+            boolean sameBits =
+                    source.getNumOfBytes() == dtype().byteSize()
+                            && (!source.isFloating() || source == dtype().dataType());
             if (sameBits && ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN) {
                 writeFully(channel, data);
             } else if (sameBits) {
@@ -161,8 +161,7 @@ abstract class TensorSource {
                 int n = Math.min(chunk, data.remaining());
                 ByteBuffer part = data.slice().limit(n).order(ByteOrder.nativeOrder());
                 scratch.clear();
-                TensorConversions.copyElements(
-                        part, scratch.order(ByteOrder.LITTLE_ENDIAN), size);
+                TensorConversions.copyElements(part, scratch.order(ByteOrder.LITTLE_ENDIAN), size);
                 scratch.limit(n);
                 writeFully(channel, scratch);
                 data.position(data.position() + n);

@@ -14,14 +14,14 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Dotted, Hugging Face style paths of the blocks and parameters of a DJL block tree, such as
- * {@code model.layers.3.self_attn.q_proj} and {@code model.layers.3.self_attn.q_proj.weight}.
+ * Dotted, Hugging Face style paths of the blocks and parameters of a DJL block tree, such as {@code
+ * model.layers.3.self_attn.q_proj} and {@code model.layers.3.self_attn.q_proj.weight}.
  *
  * <p>DJL names child {@code i} (0-based) of a block {@code String.format("%02d%s", i + 1, name)};
- * this class removes exactly that prefix, so children named with digits (layer indices) keep
- * their names. As in {@code MetalQuantizer.modulePaths}, children of a {@link SequentialBlock} or
- * {@link ParallelBlock} (which DJL names after their class) and children whose names collide with
- * a sibling's are addressed by their 0-based index, like PyTorch's {@code nn.Sequential}.
+ * this class removes exactly that prefix, so children named with digits (layer indices) keep their
+ * names. As in {@code MetalQuantizer.modulePaths}, children of a {@link SequentialBlock} or {@link
+ * ParallelBlock} (which DJL names after their class) and children whose names collide with a
+ * sibling's are addressed by their 0-based index, like PyTorch's {@code nn.Sequential}.
  */
 public final class BlockPaths {
 
@@ -80,10 +80,10 @@ public final class BlockPaths {
     }
 
     /**
-     * Returns the path segments of a block's children, in child order: the names given to
-     * {@code addChildBlock} without DJL's position prefix; the zero-based index for children of a
-     * {@link SequentialBlock} or {@link ParallelBlock} (named after their class by DJL, addressed by
-     * index as PyTorch addresses {@code nn.Sequential} entries), and for names that are empty or occur
+     * Returns the path segments of a block's children, in child order: the names given to {@code
+     * addChildBlock} without DJL's position prefix; the zero-based index for children of a {@link
+     * SequentialBlock} or {@link ParallelBlock} (named after their class by DJL, addressed by index
+     * as PyTorch addresses {@code nn.Sequential} entries), and for names that are empty or occur
      * more than once among the siblings, so every path is unique.
      *
      * @param parent the parent block

@@ -23,14 +23,14 @@ import java.io.DataOutputStream;
  * An embedding table {@code E[V, D]} stored affine group-quantized.
  *
  * <p>A lookup gathers the packed codes, scales and biases of the requested rows first and
- * dequantizes only those rows, so its memory is proportional to the number of tokens, not to
- * {@code V * D}. The output has the data type of the scales. {@link #projectTransposed(NDArray)}
+ * dequantizes only those rows, so its memory is proportional to the number of tokens, not to {@code
+ * V * D}. The output has the data type of the scales. {@link #projectTransposed(NDArray)}
  * multiplies by the transposed table through the backend, for models whose output projection is
  * tied to the embedding (MLX's {@code as_linear}).
  *
  * <p>Parameters, all frozen: {@code weight} (packed INT32 codes, {@link Parameter.Type#WEIGHT}),
- * {@code scales} and {@code biases} ({@link Parameter.Type#OTHER}). As for
- * {@link MetalQuantizedLinear}, DJL's {@code .params} format is not supported.
+ * {@code scales} and {@code biases} ({@link Parameter.Type#OTHER}). As for {@link
+ * MetalQuantizedLinear}, DJL's {@code .params} format is not supported.
  */
 public class MetalQuantizedEmbedding extends AbstractBlock
         implements TokenEmbedding, AutoCloseable {

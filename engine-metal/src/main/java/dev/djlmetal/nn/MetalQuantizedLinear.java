@@ -16,16 +16,15 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 
 /**
- * A fully connected layer over an affine group-quantized weight:
- * {@code y = x @ dequant(W)^T + bias}, the quantized counterpart of {@link ai.djl.nn.core.Linear}
- * with the same shapes ({@code [..., K]} to {@code [..., N]}).
+ * A fully connected layer over an affine group-quantized weight: {@code y = x @ dequant(W)^T +
+ * bias}, the quantized counterpart of {@link ai.djl.nn.core.Linear} with the same shapes ({@code
+ * [..., K]} to {@code [..., N]}).
  *
  * <p>The product runs on a {@link QuantizedMatmul} backend; the backend prepares the weight on the
  * first forward, once, and {@link #close()} releases what it holds. The arrays are exposed as
  * frozen DJL parameters: {@code weight} (the packed INT32 codes, {@link Parameter.Type#WEIGHT}),
- * {@code scales} and {@code biases} ({@link Parameter.Type#OTHER}) and the optional additive
- * {@code bias} ({@link Parameter.Type#BIAS}). None of them takes a gradient: the block is for
- * inference.
+ * {@code scales} and {@code biases} ({@link Parameter.Type#OTHER}) and the optional additive {@code
+ * bias} ({@link Parameter.Type#BIAS}). None of them takes a gradient: the block is for inference.
  *
  * <p>DJL's {@link #saveParameters(DataOutputStream)} format is not supported: quantized models are
  * saved as safetensors checkpoints (packed weight, scales and biases per module), which MLX and

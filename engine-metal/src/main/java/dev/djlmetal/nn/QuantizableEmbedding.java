@@ -4,8 +4,8 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 
 /**
- * A float embedding block that {@link dev.djlmetal.quant.MetalQuantizer} may replace with a
- * {@link MetalQuantizedEmbedding}.
+ * A float embedding block that {@link dev.djlmetal.quant.MetalQuantizer} may replace with a {@link
+ * MetalQuantizedEmbedding}.
  *
  * <p>The block must map token ids {@code [...]} to {@code [..., D]} by gathering rows of its table,
  * so that the quantized block can take its place in the parent's children. Blocks that also project

@@ -8,8 +8,8 @@ import ai.djl.nn.Block;
  * states onto the vocabulary (MLX's {@code as_linear}).
  *
  * <p>Blocks that hold an embedding for a tied output projection should declare the field with this
- * type, so that {@link dev.djlmetal.quant.MetalQuantizer} can swap a
- * {@link MetalQuantizedEmbedding} in.
+ * type, so that {@link dev.djlmetal.quant.MetalQuantizer} can swap a {@link
+ * MetalQuantizedEmbedding} in.
  */
 public interface TokenEmbedding extends Block {
 

@@ -97,8 +97,8 @@ final class BlockReferences {
     }
 
     /**
-     * Points every reference at {@code replacement}. Call only after
-     * {@link #whyNotReplaceableBy(Class)} returned null.
+     * Points every reference at {@code replacement}. Call only after {@link
+     * #whyNotReplaceableBy(Class)} returned null.
      *
      * @param replacement the new block
      */

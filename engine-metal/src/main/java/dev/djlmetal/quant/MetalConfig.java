@@ -96,8 +96,8 @@ public final class MetalConfig {
 
     /**
      * Returns whether the options ask for quantization: {@code bits} is present, or {@code
-     * quantization} is present with a value other than {@code false} (its allowed values are
-     * {@code true}, {@code false} and {@code metal}, case-insensitive).
+     * quantization} is present with a value other than {@code false} (its allowed values are {@code
+     * true}, {@code false} and {@code metal}, case-insensitive).
      *
      * @param options the options, may be null
      * @return true when quantization is requested
@@ -148,9 +148,9 @@ public final class MetalConfig {
     /**
      * Writes the transformers {@code quantization_config} form. That form has no per-module specs:
      * keep-float overrides are added to {@code modules_to_not_convert}; a spec override that
-     * differs from the default spec cannot be written. Embedding quantization, the backend and
-     * the cache setting are not part of that form. Note that transformers itself accepts only
-     * bits 2, 4 and 8; checkpoints with other widths load in djl-metal only.
+     * differs from the default spec cannot be written. Embedding quantization, the backend and the
+     * cache setting are not part of that form. Note that transformers itself accepts only bits 2, 4
+     * and 8; checkpoints with other widths load in djl-metal only.
      *
      * @return a new JSON object
      * @throws IllegalStateException naming the module when a spec override cannot be written
@@ -162,8 +162,7 @@ public final class MetalConfig {
     /**
      * Writes the MLX {@code quantization} form: {@code group_size}, {@code bits}, {@code mode} and
      * one entry per override. MLX has no name patterns, so each {@code modulesToNotConvert} entry
-     * is written as {@code "<entry>": false}, which MLX applies to the module of exactly that
-     * path.
+     * is written as {@code "<entry>": false}, which MLX applies to the module of exactly that path.
      *
      * @return a new JSON object
      */
@@ -300,7 +299,8 @@ public final class MetalConfig {
      */
     public Builder toBuilder() {
         Builder builder =
-                builder().optBits(getBits())
+                builder()
+                        .optBits(getBits())
                         .optGroupSize(getGroupSize())
                         .optModulesToNotConvert(modulesToNotConvert)
                         .optDequantize(dequantize)

@@ -32,9 +32,7 @@ final class MetalConfigJson {
     static MetalConfig fromTransformers(JsonObject json) {
         Objects.requireNonNull(json, "quantization_config");
         JsonElement method = json.get(QUANT_METHOD);
-        if (method == null
-                || !method.isJsonPrimitive()
-                || !METAL.equals(method.getAsString())) {
+        if (method == null || !method.isJsonPrimitive() || !METAL.equals(method.getAsString())) {
             throw new IllegalArgumentException(
                     "Unsupported quantization_config."
                             + QUANT_METHOD
@@ -51,8 +49,7 @@ final class MetalConfigJson {
         }
         JsonElement dequantize = json.get(DEQUANTIZE);
         if (dequantize != null && !dequantize.isJsonNull()) {
-            builder.optDequantize(
-                    readBoolean("quantization_config." + DEQUANTIZE, dequantize));
+            builder.optDequantize(readBoolean("quantization_config." + DEQUANTIZE, dequantize));
         }
         return builder.build();
     }
@@ -93,9 +90,7 @@ final class MetalConfigJson {
         Objects.requireNonNull(json, "quantization");
         checkMode("quantization." + MODE, json.get(MODE));
         MetalConfig.Builder builder =
-                MetalConfig.builder()
-                        .optModulesToNotConvert(List.of())
-                        .optQuantizeEmbeddings(true);
+                MetalConfig.builder().optModulesToNotConvert(List.of()).optQuantizeEmbeddings(true);
         readSpecKeys(json, "quantization.", builder);
         QuantSpec defaultSpec = builder.build().getDefaultSpec();
         for (Map.Entry<String, JsonElement> entry : json.entrySet()) {

@@ -187,7 +187,11 @@ final class MetalConfigOptions {
     private static IllegalArgumentException unsupported(
             String option, Object value, int[] allowed) {
         return new IllegalArgumentException(
-                "Unsupported " + option + "=" + value + "; allowed values: "
+                "Unsupported "
+                        + option
+                        + "="
+                        + value
+                        + "; allowed values: "
                         + Arrays.toString(allowed));
     }
 

@@ -23,10 +23,10 @@ import java.util.Optional;
 import java.util.stream.Collectors;
 
 /**
- * Replaces the float layers of any DJL block tree with quantized blocks: every eligible
- * {@link Linear} becomes a {@link MetalQuantizedLinear}, and every {@link QuantizableEmbedding} a
- * {@link MetalQuantizedEmbedding} when {@link MetalConfig#isQuantizeEmbeddings()} is on or a
- * pre-quantized table is supplied.
+ * Replaces the float layers of any DJL block tree with quantized blocks: every eligible {@link
+ * Linear} becomes a {@link MetalQuantizedLinear}, and every {@link QuantizableEmbedding} a {@link
+ * MetalQuantizedEmbedding} when {@link MetalConfig#isQuantizeEmbeddings()} is on or a pre-quantized
+ * table is supplied.
  *
  * <p>Run it after the float parameters are loaded: each layer's float weight is quantized with
  * {@link AffineQuantizer} (or taken from a {@link QuantizedWeightSource}) and then closed to free
@@ -50,12 +50,12 @@ public final class MetalQuantizer {
     /**
      * Lists the module path of every block below {@code root}, in pre-order.
      *
-     * <p>A path is the dotted list of child names, with the two-digit position prefix that
-     * {@code AbstractBlock.addChildBlock} adds stripped ({@code "01q_proj"} is {@code q_proj}).
-     * Children of a {@link ai.djl.nn.SequentialBlock} or {@link ai.djl.nn.ParallelBlock}, which DJL
-     * names after their class, are addressed by their zero-based index, like PyTorch's
-     * {@code nn.Sequential} ({@code layers.0.mlp.up_proj}); so are children of other blocks whose
-     * names collide with a sibling's.
+     * <p>A path is the dotted list of child names, with the two-digit position prefix that {@code
+     * AbstractBlock.addChildBlock} adds stripped ({@code "01q_proj"} is {@code q_proj}). Children
+     * of a {@link ai.djl.nn.SequentialBlock} or {@link ai.djl.nn.ParallelBlock}, which DJL names
+     * after their class, are addressed by their zero-based index, like PyTorch's {@code
+     * nn.Sequential} ({@code layers.0.mlp.up_proj}); so are children of other blocks whose names
+     * collide with a sibling's.
      *
      * @param root the root block (its own path is the empty string, not listed)
      * @return the paths
@@ -98,9 +98,8 @@ public final class MetalQuantizer {
      * @param root the root block
      * @param config which modules to quantize and how
      * @param source pre-quantized weights by module path
-     * @param backend the backend every quantized block runs on, or null for
-     *     {@code Backends.create(config.getBackend(), device of the weights,
-     *     config.toBackendSettings())}
+     * @param backend the backend every quantized block runs on, or null for {@code
+     *     Backends.create(config.getBackend(), device of the weights, config.toBackendSettings())}
      * @return what was converted and what was skipped
      * @throws IllegalArgumentException when a pre-quantized tensor does not match its layer
      * @throws IllegalStateException when a pre-quantized tensor cannot be put in place

@@ -4,8 +4,8 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * The quantization parameters of one module: the code width in bits and the number of consecutive weights
- * that share one scale and one bias.
+ * The quantization parameters of one module: the code width in bits and the number of consecutive
+ * weights that share one scale and one bias.
  *
  * <p>Supported values follow MLX: bits 2, 3, 4, 5, 6 and 8; group sizes 32, 64 and 128.
  */
@@ -31,7 +31,8 @@ public final class QuantSpec {
      * @param bits the code width, one of {@link #SUPPORTED_BITS}
      * @param groupSize the group size, one of {@link #SUPPORTED_GROUP_SIZES}
      * @return the spec
-     * @throws IllegalArgumentException naming the value and the allowed values when either is unsupported
+     * @throws IllegalArgumentException naming the value and the allowed values when either is
+     *     unsupported
      */
     public static QuantSpec of(int bits, int groupSize) {
         checkBits("bits", bits);

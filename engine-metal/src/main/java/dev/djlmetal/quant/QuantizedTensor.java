@@ -5,11 +5,13 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * An affine group-quantized weight matrix {@code W[N, K]}: packed codes, one scale and one bias per group.
+ * An affine group-quantized weight matrix {@code W[N, K]}: packed codes, one scale and one bias per
+ * group.
  *
- * <p>{@code W[n, k] ~ q[n, k] * scales[n, k / groupSize] + biases[n, k / groupSize]}. The codes of a row form
- * one little-endian, least-significant-bit-first bit stream stored as uint32 words; since DJL cannot hold
- * UINT32 arrays, {@link #packed()} is an INT32 array holding the same bit pattern.
+ * <p>{@code W[n, k] ~ q[n, k] * scales[n, k / groupSize] + biases[n, k / groupSize]}. The codes of
+ * a row form one little-endian, least-significant-bit-first bit stream stored as uint32 words;
+ * since DJL cannot hold UINT32 arrays, {@link #packed()} is an INT32 array holding the same bit
+ * pattern.
  *
  * <p>The tensor owns its three arrays: {@link #close()} closes them.
  */
@@ -30,7 +32,8 @@ public final class QuantizedTensor implements AutoCloseable {
      * @param groupSize the group size
      * @throws IllegalArgumentException when the arrays do not describe one valid quantized matrix
      */
-    public QuantizedTensor(NDArray packed, NDArray scales, NDArray biases, int bits, int groupSize) {
+    public QuantizedTensor(
+            NDArray packed, NDArray scales, NDArray biases, int bits, int groupSize) {
         this.spec = QuantSpec.of(bits, groupSize);
         validate(packed, scales, biases, spec);
         this.packed = packed;
@@ -62,7 +65,11 @@ public final class QuantizedTensor implements AutoCloseable {
         }
         if (ps.get(0) != ss.get(0)) {
             throw new IllegalArgumentException(
-                    "Packed weight " + ps + " and scales " + ss + " disagree on the number of rows");
+                    "Packed weight "
+                            + ps
+                            + " and scales "
+                            + ss
+                            + " disagree on the number of rows");
         }
         long fromPacked = ps.get(1) * 32 / spec.getBits();
         long fromScales = ss.get(1) * spec.getGroupSize();

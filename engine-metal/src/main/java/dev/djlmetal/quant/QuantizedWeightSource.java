@@ -3,9 +3,9 @@ package dev.djlmetal.quant;
 import java.util.Optional;
 
 /**
- * Supplies weights that are already quantized (read from a checkpoint) to
- * {@link MetalQuantizer}, by module path. A module with a tensor here is converted with that tensor
- * instead of quantizing its float weight.
+ * Supplies weights that are already quantized (read from a checkpoint) to {@link MetalQuantizer},
+ * by module path. A module with a tensor here is converted with that tensor instead of quantizing
+ * its float weight.
  */
 @FunctionalInterface
 public interface QuantizedWeightSource {

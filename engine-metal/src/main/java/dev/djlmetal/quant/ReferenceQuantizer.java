@@ -1,10 +1,10 @@
 package dev.djlmetal.quant;
 
-import dev.djlmetal.io.HalfPrecision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.io.HalfPrecision;
 
 /**
  * A plain-Java reference of affine group quantization: MLX's quantizer, dequantization and the

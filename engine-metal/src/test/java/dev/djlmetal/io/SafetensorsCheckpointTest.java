@@ -11,13 +11,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -26,6 +21,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsCheckpointTest {
 
@@ -43,7 +40,10 @@ class SafetensorsCheckpointTest {
     private static SafetensorsWriter fiveTensors() {
         SafetensorsWriter writer = new SafetensorsWriter().optMetadata("format", "pt");
         for (int i = 0; i < 5; i++) {
-            writer.addRaw("layer" + i + ".weight", SafetensorsDType.F32, new long[] {2, 5},
+            writer.addRaw(
+                    "layer" + i + ".weight",
+                    SafetensorsDType.F32,
+                    new long[] {2, 5},
                     floatBytes(10, 100 * i));
         }
         return writer;
@@ -65,10 +65,10 @@ class SafetensorsCheckpointTest {
         assertEquals(200, index.getAsJsonObject("metadata").get("total_size").getAsLong());
         JsonObject weightMap = index.getAsJsonObject("weight_map");
         assertEquals(5, weightMap.size());
-        assertEquals("model-00001-of-00003.safetensors",
-                weightMap.get("layer1.weight").getAsString());
-        assertEquals("model-00003-of-00003.safetensors",
-                weightMap.get("layer4.weight").getAsString());
+        assertEquals(
+                "model-00001-of-00003.safetensors", weightMap.get("layer1.weight").getAsString());
+        assertEquals(
+                "model-00003-of-00003.safetensors", weightMap.get("layer4.weight").getAsString());
         try (SafetensorsFile shard = SafetensorsFile.open(written.get(1))) {
             assertEquals(Set.of("layer2.weight", "layer3.weight"), shard.names());
         }
@@ -113,8 +113,7 @@ class SafetensorsCheckpointTest {
             assertEquals(1, checkpoint.files().size());
             assertEquals(5, checkpoint.names().size());
         }
-        try (SafetensorsCheckpoint checkpoint =
-                SafetensorsCheckpoint.open(written.get(0))) {
+        try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(written.get(0))) {
             assertEquals(5, checkpoint.names().size());
         }
     }
@@ -126,8 +125,9 @@ class SafetensorsCheckpointTest {
         assertEquals(6, written.size());
         try (SafetensorsCheckpoint checkpoint = SafetensorsCheckpoint.open(model)) {
             assertEquals(5, checkpoint.files().size());
-            assertArrayEquals(new float[] {400, 401}, java.util.Arrays.copyOf(
-                    checkpoint.toFloatArray("layer4.weight"), 2));
+            assertArrayEquals(
+                    new float[] {400, 401},
+                    java.util.Arrays.copyOf(checkpoint.toFloatArray("layer4.weight"), 2));
         }
     }
 
@@ -177,9 +177,12 @@ class SafetensorsCheckpointTest {
         Path model = dir.resolve("absent");
         fiveTensors().writeSharded(model, 100);
         Path index = model.resolve(SafetensorsCheckpoint.INDEX_FILE);
-        Files.writeString(index, Files.readString(index).replace(
-                "\"layer4.weight\": \"model-00003-of-00003.safetensors\"",
-                "\"layer4.weight\": \"model-00001-of-00003.safetensors\""));
+        Files.writeString(
+                index,
+                Files.readString(index)
+                        .replace(
+                                "\"layer4.weight\": \"model-00003-of-00003.safetensors\"",
+                                "\"layer4.weight\": \"model-00001-of-00003.safetensors\""));
         SafetensorsException e =
                 assertThrows(SafetensorsException.class, () -> SafetensorsCheckpoint.open(model));
         assertTrue(e.getMessage().startsWith(index + ": "), e.getMessage());

@@ -7,16 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A file over 2 GB whose last tensor lies beyond byte 2^31 of the data region.
@@ -42,8 +40,7 @@ class SafetensorsLargeFileTest {
         Path file = dir.resolve("large.safetensors");
         try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
             raf.setLength(dataStart + bigBytes + 16);
-            ByteBuffer prefix =
-                    ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer prefix = ByteBuffer.allocate(8 + json.length).order(ByteOrder.LITTLE_ENDIAN);
             prefix.putLong(json.length).put(json);
             raf.write(prefix.array());
             raf.seek(dataStart + bigBytes);
@@ -53,8 +50,7 @@ class SafetensorsLargeFileTest {
                 NDManager manager = NDManager.newBaseManager()) {
             assertEquals(bigBytes, st.info("big").byteSize());
             assertEquals(bigBytes, st.info("small").begin());
-            assertArrayEquals(
-                    new float[] {1.5f, -2f, 3.25f, 1e-3f}, st.toFloatArray("small"));
+            assertArrayEquals(new float[] {1.5f, -2f, 3.25f, 1e-3f}, st.toFloatArray("small"));
             assertEquals(-2f, st.buffer("small").getFloat(4));
             assertArrayEquals(
                     new float[] {1.5f, -2f, 3.25f, 1e-3f},
@@ -65,8 +61,7 @@ class SafetensorsLargeFileTest {
             assertTrue(tooBig.getMessage().startsWith(file + ": tensor 'big'"));
             assertTrue(tooBig.getMessage().contains(Long.toString(bigBytes)));
             SafetensorsException tooBigArray =
-                    assertThrows(
-                            SafetensorsException.class, () -> st.toNDArray(manager, "big"));
+                    assertThrows(SafetensorsException.class, () -> st.toNDArray(manager, "big"));
             assertTrue(tooBigArray.getMessage().contains("'big'"));
         }
     }

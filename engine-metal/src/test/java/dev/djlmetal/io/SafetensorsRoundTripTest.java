@@ -9,12 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -23,6 +17,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafetensorsRoundTripTest {
 
@@ -116,8 +114,7 @@ class SafetensorsRoundTripTest {
                 .addRaw("d_int", SafetensorsDType.U32, new long[] {1}, ByteBuffer.allocate(4))
                 .write(file);
         byte[] bytes = Files.readAllBytes(file);
-        long headerLength =
-                ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+        long headerLength = ByteBuffer.wrap(bytes, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
         assertEquals(0, headerLength % 8, "header length must be a multiple of 8");
         String header = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
         assertTrue(header.startsWith("{"));
@@ -214,7 +211,10 @@ class SafetensorsRoundTripTest {
         ByteBuffer ints = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
         ints.putInt(7).putInt(-9).flip();
         new SafetensorsWriter()
-                .addRaw("w", SafetensorsDType.F32, new long[] {2},
+                .addRaw(
+                        "w",
+                        SafetensorsDType.F32,
+                        new long[] {2},
                         ByteBuffer.wrap(SafetensorsTestFiles.floats(0.1f, 65520f)))
                 .addRaw("idx", SafetensorsDType.I32, new long[] {2}, ints)
                 .write(file);
@@ -238,7 +238,10 @@ class SafetensorsRoundTripTest {
     void scalarsEmptyTensorsAndMetadataRoundTrip() throws IOException {
         Path file = dir.resolve("meta.safetensors");
         new SafetensorsWriter()
-                .addRaw("scalar", SafetensorsDType.F32, new long[0],
+                .addRaw(
+                        "scalar",
+                        SafetensorsDType.F32,
+                        new long[0],
                         ByteBuffer.wrap(SafetensorsTestFiles.floats(42.5f)))
                 .addRaw("empty", SafetensorsDType.BF16, new long[] {0, 4}, ByteBuffer.allocate(0))
                 .optMetadata("format", "pt")
@@ -246,8 +249,8 @@ class SafetensorsRoundTripTest {
                 .write(file);
         try (SafetensorsFile st = SafetensorsFile.open(file);
                 NDManager local = manager.newSubManager()) {
-            assertEquals(Map.of("format", "pt", "note", "<quoted \"text\" & ünïcode>"),
-                    st.metadata());
+            assertEquals(
+                    Map.of("format", "pt", "note", "<quoted \"text\" & ünïcode>"), st.metadata());
             assertEquals(1, st.info("scalar").elementCount());
             assertArrayEquals(new float[] {42.5f}, st.toFloatArray("scalar"));
             NDArray scalar = st.toNDArray(local, "scalar");
@@ -263,8 +266,11 @@ class SafetensorsRoundTripTest {
     @Test
     void readerAcceptsHandBuiltFileAndRejectsWrongAccessors() throws IOException {
         String header = "{" + SafetensorsTestFiles.entry("x", "F32", "[2]", 0, 8) + "}";
-        Path file = SafetensorsTestFiles.write(
-                dir.resolve("hand.safetensors"), header, SafetensorsTestFiles.floats(3f, -4f));
+        Path file =
+                SafetensorsTestFiles.write(
+                        dir.resolve("hand.safetensors"),
+                        header,
+                        SafetensorsTestFiles.floats(3f, -4f));
         try (SafetensorsFile st = SafetensorsFile.open(file)) {
             assertTrue(st.metadata().isEmpty());
             assertArrayEquals(new float[] {3f, -4f}, st.toFloatArray("x"));

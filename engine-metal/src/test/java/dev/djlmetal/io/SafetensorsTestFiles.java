@@ -15,8 +15,7 @@ final class SafetensorsTestFiles {
     /** Returns {@code u64 length + header bytes + data}, with the header length given verbatim. */
     static byte[] bytes(long headerLength, byte[] header, byte[] data) {
         ByteBuffer buffer =
-                ByteBuffer.allocate(8 + header.length + data.length)
-                        .order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer.allocate(8 + header.length + data.length).order(ByteOrder.LITTLE_ENDIAN);
         buffer.putLong(headerLength).put(header).put(data);
         return buffer.array();
     }
@@ -43,7 +42,16 @@ final class SafetensorsTestFiles {
 
     /** Returns the JSON entry of one tensor. */
     static String entry(String name, String dtype, String shape, long begin, long end) {
-        return "\"" + name + "\":{\"dtype\":\"" + dtype + "\",\"shape\":" + shape
-                + ",\"data_offsets\":[" + begin + "," + end + "]}";
+        return "\""
+                + name
+                + "\":{\"dtype\":\""
+                + dtype
+                + "\",\"shape\":"
+                + shape
+                + ",\"data_offsets\":["
+                + begin
+                + ","
+                + end
+                + "]}";
     }
 }

@@ -30,8 +30,7 @@ class MetalQuantizedEmbeddingTest {
                     MetalQuantizedEmbedding.builder()
                             .setWeight(plain.toTensor(manager, DataType.FLOAT32))
                             .build();
-            NDArray idArray =
-                    manager.create(new int[] {0, 49, 7, 7, 23, 1}, new Shape(2, 3));
+            NDArray idArray = manager.create(new int[] {0, 49, 7, 7, 23, 1}, new Shape(2, 3));
             for (NDArray input : new NDArray[] {idArray, idArray.toType(DataType.INT64, false)}) {
                 NDArray out =
                         block.forward(new ParameterStore(manager, false), new NDList(input), false)
@@ -66,11 +65,11 @@ class MetalQuantizedEmbeddingTest {
             assertEquals(DataType.FLOAT16, out.getDataType());
             float[] expected = new float[D];
             System.arraycopy(plain.dequantized(), 5 * D, expected, 0, D);
-            ArrayAsserts.assertClose(expected, out.toType(DataType.FLOAT32, false).toFloatArray(),
-                    1e-3, 1e-3);
+            ArrayAsserts.assertClose(
+                    expected, out.toType(DataType.FLOAT32, false).toFloatArray(), 1e-3, 1e-3);
             assertEquals(
-                    new Shape(4, 0, D), block.embed(manager.zeros(new Shape(4, 0), DataType.INT32))
-                            .getShape());
+                    new Shape(4, 0, D),
+                    block.embed(manager.zeros(new Shape(4, 0), DataType.INT32)).getShape());
         }
     }
 

@@ -275,8 +275,7 @@ class MetalConfigTest {
         assertEquals(quantized, prefix.specFor("model.layers.1.mlp.gate_proj"));
         assertEquals(quantized, prefix.specFor("model.layers.01.mlp.gate_proj"));
 
-        MetalConfig everything =
-                MetalConfig.builder().optModulesToNotConvert(List.of()).build();
+        MetalConfig everything = MetalConfig.builder().optModulesToNotConvert(List.of()).build();
         assertEquals(quantized, everything.specFor("lm_head"));
     }
 
@@ -323,8 +322,9 @@ class MetalConfigTest {
     void parsesMlxBlockWithoutModeAndTrueEntry() {
         MetalConfig config =
                 MetalConfig.fromMlxJson(
-                        json("{\"model.layers.2.mlp.up_proj\": true, \"bits\": 8,"
-                                + " \"group_size\": 32}"));
+                        json(
+                                "{\"model.layers.2.mlp.up_proj\": true, \"bits\": 8,"
+                                        + " \"group_size\": 32}"));
         assertEquals(QuantSpec.of(8, 32), config.getDefaultSpec());
         assertEquals(
                 Optional.of(QuantSpec.of(8, 32)),
@@ -356,8 +356,9 @@ class MetalConfigTest {
         assertFailsContaining(
                 () ->
                         MetalConfig.fromMlxJson(
-                                json("{\"a\": {\"bits\": 4, \"group_size\": 64,"
-                                        + " \"mode\": \"nvfp4\"}}")),
+                                json(
+                                        "{\"a\": {\"bits\": 4, \"group_size\": 64,"
+                                                + " \"mode\": \"nvfp4\"}}")),
                 "quantization[\"a\"].mode=\"nvfp4\"");
     }
 
@@ -378,9 +379,10 @@ class MetalConfigTest {
                         .optModuleOverride("model.layers.0.mlp.up_proj", QuantSpec.of(8, 64))
                         .build();
         JsonObject expected =
-                json("{\"group_size\": 128, \"bits\": 5, \"mode\": \"affine\","
-                        + " \"lm_head\": false,"
-                        + " \"model.layers.0.mlp.up_proj\": {\"group_size\": 64, \"bits\": 8}}");
+                json(
+                        "{\"group_size\": 128, \"bits\": 5, \"mode\": \"affine\", \"lm_head\":"
+                                + " false, \"model.layers.0.mlp.up_proj\": {\"group_size\": 64,"
+                                + " \"bits\": 8}}");
         assertEquals(expected, config.toMlxJson());
         MetalConfig back = MetalConfig.fromMlxJson(config.toMlxJson());
         assertEquals(Optional.empty(), back.specFor("lm_head"));
@@ -434,8 +436,9 @@ class MetalConfigTest {
         assertFailsContaining(
                 () ->
                         MetalConfig.fromTransformersJson(
-                                json("{\"quant_method\": \"metal\","
-                                        + " \"modules_to_not_convert\": \"lm_head\"}")),
+                                json(
+                                        "{\"quant_method\": \"metal\","
+                                                + " \"modules_to_not_convert\": \"lm_head\"}")),
                 "quantization_config.modules_to_not_convert=\"lm_head\"",
                 "list");
     }
@@ -454,8 +457,7 @@ class MetalConfigTest {
                 MetalConfig.builder().optKeepFloat("model.layers.0.mlp.down_proj").build();
         MetalConfig back = MetalConfig.fromTransformersJson(keepFloat.toTransformersJson());
         assertEquals(
-                List.of("lm_head", "model.layers.0.mlp.down_proj"),
-                back.getModulesToNotConvert());
+                List.of("lm_head", "model.layers.0.mlp.down_proj"), back.getModulesToNotConvert());
         assertEquals(Optional.empty(), back.specFor("model.layers.0.mlp.down_proj"));
 
         MetalConfig mixed =

@@ -106,8 +106,7 @@ class MetalQuantizerTest {
             String table = report.toString();
             assertTrue(table.startsWith("Quantized layers: 2"), table);
             assertTrue(table.contains("Layers kept in float: 1"), table);
-            String totals =
-                    "total\\s+" + report.getBytesBefore() + "\\s+" + report.getBytesAfter();
+            String totals = "total\\s+" + report.getBytesBefore() + "\\s+" + report.getBytesAfter();
             assertTrue(table.lines().anyMatch(line -> line.matches(totals)), table);
             String skippedRow = "3\\s+in_features 172 not divisible by group_size 32";
             assertTrue(table.lines().anyMatch(line -> line.matches(skippedRow)), table);
@@ -128,8 +127,7 @@ class MetalQuantizerTest {
                         TestBlocks.floatLinear(
                                 manager.create(dequantized, new Shape(32, 128)), bias.duplicate());
                 SequentialBlock net = new SequentialBlock().add(linear);
-                MetalConfig config =
-                        EIGHT_BIT.toBuilder().optBits(bits).optGroupSize(64).build();
+                MetalConfig config = EIGHT_BIT.toBuilder().optBits(bits).optGroupSize(64).build();
 
                 QuantizationReport report = MetalQuantizer.quantize(net, config);
 
@@ -165,8 +163,7 @@ class MetalQuantizerTest {
             SequentialBlock net = new SequentialBlock();
             net.add(TestBlocks.floatLinear(shared, null));
             net.add(TestBlocks.floatLinear(shared, null));
-            MetalConfig config =
-                    EIGHT_BIT.toBuilder().optModulesToNotConvert(List.of("1")).build();
+            MetalConfig config = EIGHT_BIT.toBuilder().optModulesToNotConvert(List.of("1")).build();
             QuantizationReport report = MetalQuantizer.quantize(net, config);
             assertEquals(List.of("0"), report.getConvertedPaths());
             assertFalse(shared.isReleased());
@@ -181,8 +178,7 @@ class MetalQuantizerTest {
             SequentialBlock net = new SequentialBlock();
             net.add(TestBlocks.randomLinear(manager, 32, 64, 6));
             net.add(TestBlocks.randomLinear(manager, 32, 32, 7));
-            MetalConfig config =
-                    EIGHT_BIT.toBuilder().optModulesToNotConvert(List.of("1")).build();
+            MetalConfig config = EIGHT_BIT.toBuilder().optModulesToNotConvert(List.of("1")).build();
             QuantizationReport report = MetalQuantizer.quantize(net, config);
             assertEquals(List.of("0"), report.getConvertedPaths());
             assertEquals(List.of("1"), report.getSkippedPaths());
@@ -284,8 +280,11 @@ class MetalQuantizerTest {
             assertEquals(List.of("1"), report.getSkippedPaths());
             assertTrue(report.getSkipped().get(0).getReason().contains("not initialized"));
             NDArray x = TestBlocks.randomArray(manager, new Shape(2, 64), 13);
-            NDArray y = net.getChildren().valueAt(0).forward(
-                    new ParameterStore(manager, false), new NDList(x), false).singletonOrThrow();
+            NDArray y =
+                    net.getChildren()
+                            .valueAt(0)
+                            .forward(new ParameterStore(manager, false), new NDList(x), false)
+                            .singletonOrThrow();
             ArrayAsserts.assertClose(
                     plain.matmulTransposed(x.toFloatArray(), 2), y.toFloatArray(), 1e-4, 1e-4);
         }
@@ -415,8 +414,12 @@ class MetalQuantizerTest {
         private final Parameter weight;
 
         FloatEmbedding(NDArray table) {
-            weight = addParameter(Parameter.builder().setName("weight").setType(
-                    Parameter.Type.WEIGHT).build());
+            weight =
+                    addParameter(
+                            Parameter.builder()
+                                    .setName("weight")
+                                    .setType(Parameter.Type.WEIGHT)
+                                    .build());
             weight.setArray(table);
         }
 
@@ -427,7 +430,8 @@ class MetalQuantizerTest {
 
         @Override
         public NDArray embed(NDArray ids) {
-            return weight.getArray().get(new ai.djl.ndarray.index.NDIndex("{}", ids.flatten()))
+            return weight.getArray()
+                    .get(new ai.djl.ndarray.index.NDIndex("{}", ids.flatten()))
                     .reshape(ids.getShape().add(weight.getArray().getShape().get(1)));
         }
 

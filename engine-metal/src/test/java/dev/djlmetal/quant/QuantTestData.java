@@ -1,11 +1,10 @@
 package dev.djlmetal.quant;
 
-import dev.djlmetal.io.HalfPrecision;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
+import dev.djlmetal.io.HalfPrecision;
 import java.util.Random;
 
 /**

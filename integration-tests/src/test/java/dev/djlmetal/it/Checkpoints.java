@@ -1,16 +1,13 @@
 package dev.djlmetal.it;
 
 import ai.djl.repository.zoo.Criteria;
-
 import com.google.gson.JsonObject;
-
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.io.SafetensorsDType;
 import dev.djlmetal.zoo.generate.TinyLlamaDirs;
 import dev.djlmetal.zoo.llama.LlamaConfig;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import dev.djlmetal.zoo.testing.TinyWeights;
-
 import java.io.IOException;
 import java.nio.file.Path;
 

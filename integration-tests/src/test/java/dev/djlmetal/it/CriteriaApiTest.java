@@ -14,14 +14,11 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.zoo.testing.TinyWeights;
-
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
 
 class CriteriaApiTest {
 

@@ -1,7 +1,6 @@
 package dev.djlmetal.zoo;
 
 import dev.djlmetal.zoo.generate.MetalTranslatorFactory;
-
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLDecoder;
@@ -42,8 +41,8 @@ final class CheckpointLocations {
     }
 
     /**
-     * Returns the arguments every checkpoint gets unless the user sets them: the translator
-     * factory of {@code Criteria<String, String>} and {@code Criteria<NDList, NDList>}.
+     * Returns the arguments every checkpoint gets unless the user sets them: the translator factory
+     * of {@code Criteria<String, String>} and {@code Criteria<NDList, NDList>}.
      *
      * @return the default arguments
      */

@@ -6,7 +6,6 @@ import ai.djl.repository.Repository;
 import ai.djl.repository.RepositoryFactory;
 import ai.djl.repository.SimpleRepository;
 import ai.djl.util.JsonUtils;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.net.URI;
@@ -27,10 +26,10 @@ import java.util.stream.Stream;
  * <p>DJL chooses the translator factory before loading a model, from {@code
  * Criteria.optTranslatorFactory} or the artifact's {@code translatorFactory} argument. For a
  * directory holding {@code config.json} and safetensors weights this factory returns DJL's own
- * {@link SimpleRepository} with that argument set to {@code MetalTranslatorFactory} (unless the
- * URI already sets it), so that {@code Criteria<String, String>} with {@code optModelPath(dir)}
- * needs no translator. Any other location gets exactly what DJL's built-in {@code file} factory
- * returns: a {@link LocalRepository} for a tree of {@code metadata.json} files, else a {@link
+ * {@link SimpleRepository} with that argument set to {@code MetalTranslatorFactory} (unless the URI
+ * already sets it), so that {@code Criteria<String, String>} with {@code optModelPath(dir)} needs
+ * no translator. Any other location gets exactly what DJL's built-in {@code file} factory returns:
+ * a {@link LocalRepository} for a tree of {@code metadata.json} files, else a {@link
  * SimpleRepository}.
  */
 public final class CheckpointRepositoryFactory implements RepositoryFactory {

@@ -1,14 +1,9 @@
 package dev.djlmetal.zoo;
 
 import ai.djl.util.Progress;
-
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -32,16 +27,18 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Downloads the files of a Hugging Face Hub model into a directory: {@code config.json}, the
  * tokenizer and generation files when present, and every safetensors shard (listed by {@code
  * model.safetensors.index.json}, or the single {@code model.safetensors}).
  *
- * <p>Each file goes to {@code name.part} first. An interrupted download resumes with an HTTP
- * {@code Range} request; a complete one is checked against the size and, for files stored with
- * Git LFS, the SHA-256 the hub sends as {@code X-Linked-ETag} (or {@code ETag}), then moved into
- * place. A file that fails the checksum is deleted.
+ * <p>Each file goes to {@code name.part} first. An interrupted download resumes with an HTTP {@code
+ * Range} request; a complete one is checked against the size and, for files stored with Git LFS,
+ * the SHA-256 the hub sends as {@code X-Linked-ETag} (or {@code ETag}), then moved into place. A
+ * file that fails the checksum is deleted.
  */
 final class HubDownloader {
 
@@ -50,7 +47,9 @@ final class HubDownloader {
     static final String INDEX = "model.safetensors.index.json";
     static final String SINGLE = "model.safetensors";
     private static final String[] OPTIONAL_FILES = {
-        "generation_config.json", "tokenizer.json", "tokenizer_config.json",
+        "generation_config.json",
+        "tokenizer.json",
+        "tokenizer_config.json",
         "special_tokens_map.json"
     };
     private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
@@ -62,9 +61,8 @@ final class HubDownloader {
     private final HttpClient client;
 
     HubDownloader(String endpoint, String token, Progress progress) {
-        this.endpoint = endpoint.endsWith("/")
-                ? endpoint.substring(0, endpoint.length() - 1)
-                : endpoint;
+        this.endpoint =
+                endpoint.endsWith("/") ? endpoint.substring(0, endpoint.length() - 1) : endpoint;
         this.token = token;
         this.progress = progress;
         this.client =
@@ -97,8 +95,8 @@ final class HubDownloader {
     }
 
     /**
-     * Returns whether a directory holds a complete download: {@code config.json} and every
-     * weight file.
+     * Returns whether a directory holds a complete download: {@code config.json} and every weight
+     * file.
      *
      * @param dir the directory
      * @return {@code true} when nothing is missing

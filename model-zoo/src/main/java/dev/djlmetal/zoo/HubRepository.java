@@ -7,7 +7,6 @@ import ai.djl.repository.Repository;
 import ai.djl.training.util.ProgressBar;
 import ai.djl.util.Progress;
 import ai.djl.util.Utils;
-
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,8 +24,8 @@ import java.util.Map;
  * <p>{@link #prepare(Artifact, Progress)} downloads the model into DJL's cache directory ({@code
  * Utils.getCacheDir()/hf/org/name/revision}) with {@link HubDownloader}: resumable, checksummed,
  * with a progress bar. In DJL's offline mode ({@code ai.djl.offline=true}) only the cache is used.
- * The hub base URL is {@code HF_ENDPOINT} (system property or environment variable; default
- * {@code https://huggingface.co}); {@code HF_TOKEN}, when set, authenticates the requests.
+ * The hub base URL is {@code HF_ENDPOINT} (system property or environment variable; default {@code
+ * https://huggingface.co}); {@code HF_TOKEN}, when set, authenticates the requests.
  */
 public final class HubRepository implements Repository {
 
@@ -124,8 +123,8 @@ public final class HubRepository implements Repository {
     }
 
     /**
-     * Downloads the model into the cache unless it is complete there. In offline mode, checks
-     * that the cache holds the model.
+     * Downloads the model into the cache unless it is complete there. In offline mode, checks that
+     * the cache holds the model.
      *
      * @param artifact the artifact
      * @param progress the progress to report to, or {@code null} for a console progress bar

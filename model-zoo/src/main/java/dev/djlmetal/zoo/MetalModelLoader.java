@@ -6,9 +6,7 @@ import ai.djl.repository.zoo.BaseModelLoader;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
-
 import dev.djlmetal.zoo.generate.MetalTranslatorFactory;
-
 import java.io.IOException;
 
 /**

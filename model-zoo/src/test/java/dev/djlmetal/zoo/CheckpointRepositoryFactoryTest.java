@@ -9,13 +9,11 @@ import ai.djl.repository.Artifact;
 import ai.djl.repository.LocalRepository;
 import ai.djl.repository.Repository;
 import ai.djl.repository.SimpleRepository;
-
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CheckpointRepositoryFactoryTest {
 

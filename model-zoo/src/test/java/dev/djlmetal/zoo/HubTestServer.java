@@ -2,7 +2,6 @@ package dev.djlmetal.zoo;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetAddress;
@@ -63,8 +62,12 @@ final class HubTestServer implements AutoCloseable {
         String method = exchange.getRequestMethod();
         String range = exchange.getRequestHeaders().getFirst("Range");
         String auth = exchange.getRequestHeaders().getFirst("Authorization");
-        requests.add(method + ' ' + path + (range == null ? "" : " " + range)
-                + (auth == null ? "" : " auth=" + auth));
+        requests.add(
+                method
+                        + ' '
+                        + path
+                        + (range == null ? "" : " " + range)
+                        + (auth == null ? "" : " auth=" + auth));
         try (exchange) {
             if (path.startsWith(prefix)) {
                 String file = path.substring(prefix.length());

@@ -1,9 +1,7 @@
 package dev.djlmetal.backend.metal;
 
 import ai.djl.ndarray.types.DataType;
-
 import dev.djlmetal.quant.QuantSpec;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

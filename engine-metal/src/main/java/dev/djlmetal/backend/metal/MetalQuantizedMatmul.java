@@ -5,7 +5,6 @@ import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.quant.QuantizedTensor;
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 

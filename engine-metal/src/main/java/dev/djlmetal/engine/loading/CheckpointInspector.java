@@ -43,8 +43,8 @@ public final class CheckpointInspector {
         for (String name : new TreeSet<>(source.names())) {
             if (name.endsWith(SCALES) && !architecture.isIgnored(name)) {
                 String module = name.substring(0, name.length() - SCALES.length());
-                quantized.put(module, checkQuantized(source, module, expected, quantization,
-                        format));
+                quantized.put(
+                        module, checkQuantized(source, module, expected, quantization, format));
             }
         }
         CheckpointLayout layout = new CheckpointLayout(format, quantization, quantized);
@@ -142,8 +142,7 @@ public final class CheckpointInspector {
         }
         String biasName = module + "." + format.getBiasSuffix();
         if (!source.contains(biasName)) {
-            String other =
-                    module + (format == CheckpointFormat.MLX ? ".qbiases" : ".biases");
+            String other = module + (format == CheckpointFormat.MLX ? ".qbiases" : ".biases");
             throw new IllegalArgumentException(
                     "Missing tensor "
                             + biasName
@@ -160,7 +159,11 @@ public final class CheckpointInspector {
         }
         if (!source.contains(weightName)) {
             throw new IllegalArgumentException(
-                    "Missing packed tensor " + weightName + " for " + scalesName + " in "
+                    "Missing packed tensor "
+                            + weightName
+                            + " for "
+                            + scalesName
+                            + " in "
                             + source.location());
         }
         if (!"U32".equals(source.dtype(weightName))) {

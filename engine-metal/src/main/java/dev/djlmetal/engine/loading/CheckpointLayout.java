@@ -7,8 +7,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * What a checkpoint holds, checked against its config and the model architecture: the format,
- * the quantization configuration and the spec of every pre-quantized module.
+ * What a checkpoint holds, checked against its config and the model architecture: the format, the
+ * quantization configuration and the spec of every pre-quantized module.
  */
 public final class CheckpointLayout {
 
@@ -59,8 +59,7 @@ public final class CheckpointLayout {
      * @return true for {@code <m>.weight} of a quantized module {@code m}
      */
     public boolean isPackedWeight(String tensorName) {
-        return tensorName.endsWith(".weight")
-                && quantizedModules.containsKey(module(tensorName));
+        return tensorName.endsWith(".weight") && quantizedModules.containsKey(module(tensorName));
     }
 
     static String module(String tensorName) {

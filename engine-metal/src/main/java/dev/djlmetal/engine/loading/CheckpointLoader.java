@@ -7,9 +7,9 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.spi.Architectures;
 import dev.djlmetal.engine.spi.ModelArchitecture;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.quant.MetalConfig;
 import dev.djlmetal.quant.QuantSpec;
 import dev.djlmetal.quant.QuantizedTensor;
@@ -48,8 +48,8 @@ public final class CheckpointLoader {
     private CheckpointLoader() {}
 
     /**
-     * Loads the checkpoint of a directory: {@code config.json} and the safetensors files
-     * ({@code model.safetensors}, or shards listed by {@code model.safetensors.index.json}).
+     * Loads the checkpoint of a directory: {@code config.json} and the safetensors files ({@code
+     * model.safetensors}, or shards listed by {@code model.safetensors.index.json}).
      *
      * @param dir the checkpoint directory
      * @param options the model options (Criteria {@code optOption}), may be null

@@ -11,9 +11,9 @@ import java.util.Map;
 
 /**
  * The {@link ModelLoader} of {@link MetalModel}: loads a checkpoint directory with {@link
- * CheckpointLoader} and records the block, the effective quantization and the backend on the
- * model. Unknown options fail with an {@link IllegalArgumentException}; an inconsistent
- * checkpoint with a {@link MalformedModelException}.
+ * CheckpointLoader} and records the block, the effective quantization and the backend on the model.
+ * Unknown options fail with an {@link IllegalArgumentException}; an inconsistent checkpoint with a
+ * {@link MalformedModelException}.
  *
  * <p>It is registered by the model-zoo module, which also brings the architectures; the engine
  * alone has no loader.

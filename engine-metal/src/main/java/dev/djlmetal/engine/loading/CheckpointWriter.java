@@ -8,10 +8,10 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.MetalModel;
 import dev.djlmetal.io.SafetensorsDType;
 import dev.djlmetal.io.SafetensorsWriter;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
 import dev.djlmetal.nn.QuantizableEmbedding;
@@ -38,8 +38,8 @@ import java.util.Objects;
  *   <li>{@link CheckpointFormat#MLX}: {@code <m>.weight} (U32), {@code <m>.scales} and {@code
  *       <m>.biases} for every quantized module, embeddings included; a {@code quantization} block
  *       (repeated as {@code quantization_config}, as mlx-lm does) with the most common spec as
- *       default, per-module entries for other bit widths and {@code false} for linear and
- *       embedding modules that stayed float. With tied embeddings no {@code lm_head} is written.
+ *       default, per-module entries for other bit widths and {@code false} for linear and embedding
+ *       modules that stayed float. With tied embeddings no {@code lm_head} is written.
  *   <li>{@link CheckpointFormat#TRANSFORMERS}: {@code <m>.qbiases} instead of {@code biases},
  *       {@code quantization_config} with {@code quant_method: "metal"}; embeddings are written in
  *       float (dequantized if needed), float linear modules are listed in {@code
@@ -82,8 +82,8 @@ public final class CheckpointWriter {
     }
 
     /**
-     * Saves a loaded Metal model: its block, its {@code config.json} and the tokenizer files of
-     * its directory.
+     * Saves a loaded Metal model: its block, its {@code config.json} and the tokenizer files of its
+     * directory.
      *
      * @param model the loaded model
      * @param dir the output directory
@@ -207,9 +207,7 @@ public final class CheckpointWriter {
         }
         QuantSpec common = mostCommon(specs);
         MetalConfig.Builder builder =
-                MetalConfig.builder()
-                        .optBits(common.getBits())
-                        .optGroupSize(common.getGroupSize());
+                MetalConfig.builder().optBits(common.getBits()).optGroupSize(common.getGroupSize());
         if (format == CheckpointFormat.MLX) {
             builder.optModulesToNotConvert(new ArrayList<>()).optQuantizeEmbeddings(true);
             for (Map.Entry<String, QuantSpec> e : specs.entrySet()) {

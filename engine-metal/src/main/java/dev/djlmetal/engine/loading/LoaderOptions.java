@@ -8,13 +8,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The option names a Metal model accepts: quantization options ({@link
- * MetalConfig#optionNames()}), the loader's {@code format}, the text-generation settings (which
- * may be given as options or as translator arguments) and the DJL options other engines accept.
+ * The option names a Metal model accepts: quantization options ({@link MetalConfig#optionNames()}),
+ * the loader's {@code format}, the text-generation settings (which may be given as options or as
+ * translator arguments) and the DJL options other engines accept.
  */
 public final class LoaderOptions {
 
-    /** The option naming the expected format: {@code float}, {@code mlx} or {@code transformers}. */
+    /**
+     * The option naming the expected format: {@code float}, {@code mlx} or {@code transformers}.
+     */
     public static final String FORMAT = "format";
 
     /** The text-generation settings, read by the translators. */
@@ -34,7 +36,10 @@ public final class LoaderOptions {
             Collections.unmodifiableSet(
                     new LinkedHashSet<>(
                             Arrays.asList(
-                                    "mapLocation", "extraFiles", "trainParam", "translatorFactory",
+                                    "mapLocation",
+                                    "extraFiles",
+                                    "trainParam",
+                                    "translatorFactory",
                                     "translator")));
 
     private LoaderOptions() {}

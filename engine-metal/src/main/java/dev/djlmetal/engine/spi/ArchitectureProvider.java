@@ -6,8 +6,8 @@ import java.util.Set;
 /**
  * Plugs a model architecture into the Metal engine. The engine knows no architecture: it reads
  * {@code model_type} from a checkpoint's {@code config.json} and asks the provider registered for
- * it (with {@link java.util.ServiceLoader}, in
- * {@code META-INF/services/dev.djlmetal.engine.spi.ArchitectureProvider}) to build the model.
+ * it (with {@link java.util.ServiceLoader}, in {@code
+ * META-INF/services/dev.djlmetal.engine.spi.ArchitectureProvider}) to build the model.
  *
  * <p>Implementations must be cheap to construct and thread-safe.
  */

@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.PreparedWeight;
@@ -17,18 +16,16 @@ import dev.djlmetal.backend.metal.emulator.CxxCompiler;
 import dev.djlmetal.backend.metal.emulator.EmulatedMetalDevice;
 import dev.djlmetal.quant.QuantizedTensor;
 import dev.djlmetal.quant.ReferenceQuantizer;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /** The shared dispatch code (kernel choice, uploads, validation), run on the emulated device. */
 class MetalQuantizedMatmulTest {

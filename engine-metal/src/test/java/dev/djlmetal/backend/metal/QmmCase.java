@@ -6,12 +6,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.quant.QuantizedTensor;
 import dev.djlmetal.quant.ReferenceQuantizer;
-
 import java.util.Random;
 
 /**

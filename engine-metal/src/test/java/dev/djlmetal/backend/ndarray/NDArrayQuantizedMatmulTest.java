@@ -39,8 +39,7 @@ class NDArrayQuantizedMatmulTest {
 
     @Test
     void providerIsRegisteredAndAlwaysAvailable() {
-        assertInstanceOf(
-                NDArrayBackendProvider.class, Backends.provider(BackendKind.NDARRAY));
+        assertInstanceOf(NDArrayBackendProvider.class, Backends.provider(BackendKind.NDARRAY));
         assertTrue(Backends.isAvailable(BackendKind.NDARRAY));
         QuantizedMatmul backend =
                 Backends.create(BackendKind.NDARRAY, Device.cpu(), BackendSettings.defaults());

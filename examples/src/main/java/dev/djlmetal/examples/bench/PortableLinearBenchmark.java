@@ -32,11 +32,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * with and without the dequantized-weight cache, against DJL's float {@link Linear} on the same
  * weight.
  *
- * <p>Run it with {@code mvn -B -o -pl examples -am package -Pjmh -DskipTests}; JMH options go
- * after the benchmark name in {@code jmh.args}, for example
- * {@code -Djmh.args="PortableLinearBenchmark -f 1 -wi 2 -i 3 -p m=1"}. The uncached layer
- * dequantizes the whole weight on every call, so it measures the cost the cache removes; the cached
- * layer holds {@code N * K * 4} bytes per layer, 8 times the 4-bit packed size.
+ * <p>Run it with {@code mvn -B -o -pl examples -am package -Pjmh -DskipTests}; JMH options go after
+ * the benchmark name in {@code jmh.args}, for example {@code -Djmh.args="PortableLinearBenchmark -f
+ * 1 -wi 2 -i 3 -p m=1"}. The uncached layer dequantizes the whole weight on every call, so it
+ * measures the cost the cache removes; the cached layer holds {@code N * K * 4} bytes per layer, 8
+ * times the 4-bit packed size.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -21,8 +21,9 @@ import java.util.regex.Pattern;
  * Trains a byte-level BPE tokenizer (the GPT-2 / Llama 3 scheme) and writes it as a Hugging Face
  * {@code tokenizer.json}, so DJL's {@code HuggingFaceTokenizer} and transformers load it unchanged.
  *
- * <p>Ids: {@code <unk>}=0, {@code <s>}=1, {@code </s>}=2, then the 256 byte symbols, then one token per merge.
- * Encoding adds {@code <s>} in front, as Llama tokenizers do. Byte-level symbols make every input encodable.
+ * <p>Ids: {@code <unk>}=0, {@code <s>}=1, {@code </s>}=2, then the 256 byte symbols, then one token
+ * per merge. Encoding adds {@code <s>} in front, as Llama tokenizers do. Byte-level symbols make
+ * every input encodable.
  */
 public final class ByteLevelBpeTrainer {
 
@@ -32,7 +33,8 @@ public final class ByteLevelBpeTrainer {
     /** The GPT-2 pre-tokenization pattern that the {@code ByteLevel} pre-tokenizer applies. */
     static final Pattern PRE_TOKENIZER =
             Pattern.compile(
-                    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
+                    "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+|"
+                            + " ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+");
 
     private static final char[] BYTE_TO_CHAR = byteToUnicode();
 
@@ -48,7 +50,10 @@ public final class ByteLevelBpeTrainer {
     public ByteLevelBpeTrainer(int vocabSize) {
         if (vocabSize <= SPECIAL_TOKENS.size() + 256) {
             throw new IllegalArgumentException(
-                    "vocabSize must exceed " + (SPECIAL_TOKENS.size() + 256) + ", got " + vocabSize);
+                    "vocabSize must exceed "
+                            + (SPECIAL_TOKENS.size() + 256)
+                            + ", got "
+                            + vocabSize);
         }
         this.vocabSize = vocabSize;
     }
@@ -117,7 +122,9 @@ public final class ByteLevelBpeTrainer {
                 .forEach(
                         e -> {
                             List<String> symbols = new ArrayList<>();
-                            e.getKey().codePoints().forEach(cp -> symbols.add(Character.toString(cp)));
+                            e.getKey()
+                                    .codePoints()
+                                    .forEach(cp -> symbols.add(Character.toString(cp)));
                             words.add(symbols);
                             counts.add(e.getValue());
                         });
@@ -126,14 +133,16 @@ public final class ByteLevelBpeTrainer {
             for (int w = 0; w < words.size(); w++) {
                 List<String> symbols = words.get(w);
                 for (int i = 0; i + 1 < symbols.size(); i++) {
-                    pairCounts.merge(symbols.get(i) + ' ' + symbols.get(i + 1), counts.get(w), Integer::sum);
+                    pairCounts.merge(
+                            symbols.get(i) + ' ' + symbols.get(i + 1), counts.get(w), Integer::sum);
                 }
             }
             String best = null;
             int bestCount = 1;
             for (Map.Entry<String, Integer> e : pairCounts.entrySet()) {
                 int count = e.getValue();
-                if (count > bestCount || (count == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
+                if (count > bestCount
+                        || (count == bestCount && best != null && e.getKey().compareTo(best) < 0)) {
                     best = e.getKey();
                     bestCount = count;
                 }
@@ -170,8 +179,9 @@ public final class ByteLevelBpeTrainer {
     }
 
     /**
-     * Encodes text with the learned merges, as the Hugging Face BPE model does (merges applied by rank), with
-     * {@code <s>} in front. An independent implementation used to check the written {@code tokenizer.json}.
+     * Encodes text with the learned merges, as the Hugging Face BPE model does (merges applied by
+     * rank), with {@code <s>} in front. An independent implementation used to check the written
+     * {@code tokenizer.json}.
      *
      * @param text the text
      * @return the token ids

@@ -7,28 +7,46 @@ import java.util.SplittableRandom;
 /**
  * A probabilistic grammar of short children's stories: the corpus the embedded model is trained on.
  *
- * <p>The project owns every word of it, so the trained weights contain no third-party data. A story has a
- * hero, a place, an object, a small problem and its resolution; choices are drawn from a seeded
- * {@link SplittableRandom}, so a seed always yields the same stories. Held-out text for perplexity is drawn
- * with other seeds: the combinations it contains were never seen in training.
+ * <p>The project owns every word of it, so the trained weights contain no third-party data. A story
+ * has a hero, a place, an object, a small problem and its resolution; choices are drawn from a
+ * seeded {@link SplittableRandom}, so a seed always yields the same stories. Held-out text for
+ * perplexity is drawn with other seeds: the combinations it contains were never seen in training.
  */
 public final class StoryGrammar {
 
     private static final String[][] GIRLS = {
-        {"Lily", "girl"}, {"Mia", "girl"}, {"Sue", "girl"}, {"Anna", "girl"}, {"Zoe", "girl"},
-        {"Lucy", "girl"}, {"Emma", "girl"}, {"Rosa", "girl"}
+        {"Lily", "girl"},
+        {"Mia", "girl"},
+        {"Sue", "girl"},
+        {"Anna", "girl"},
+        {"Zoe", "girl"},
+        {"Lucy", "girl"},
+        {"Emma", "girl"},
+        {"Rosa", "girl"}
     };
     private static final String[][] BOYS = {
-        {"Tom", "boy"}, {"Ben", "boy"}, {"Max", "boy"}, {"Sam", "boy"}, {"Leo", "boy"},
-        {"Jack", "boy"}, {"Tim", "boy"}, {"Noah", "boy"}
+        {"Tom", "boy"},
+        {"Ben", "boy"},
+        {"Max", "boy"},
+        {"Sam", "boy"},
+        {"Leo", "boy"},
+        {"Jack", "boy"},
+        {"Tim", "boy"},
+        {"Noah", "boy"}
     };
-    private static final String[] ANIMALS = {"dog", "cat", "bunny", "bird", "frog", "duck", "bear", "fox"};
+    private static final String[] ANIMALS = {
+        "dog", "cat", "bunny", "bird", "frog", "duck", "bear", "fox"
+    };
     private static final String[] SIZES = {"little", "small", "big", "tiny"};
-    private static final String[] TRAITS = {"kind", "happy", "brave", "shy", "curious", "funny", "gentle"};
+    private static final String[] TRAITS = {
+        "kind", "happy", "brave", "shy", "curious", "funny", "gentle"
+    };
     private static final String[] PLACES = {
         "park", "garden", "forest", "beach", "farm", "village", "meadow", "town"
     };
-    private static final String[] COLORS = {"red", "blue", "green", "yellow", "pink", "purple", "shiny"};
+    private static final String[] COLORS = {
+        "red", "blue", "green", "yellow", "pink", "purple", "shiny"
+    };
     private static final String[] OBJECTS = {
         "ball", "kite", "box", "hat", "book", "flower", "cake", "boat", "shell", "drum"
     };
@@ -44,7 +62,9 @@ public final class StoryGrammar {
         "it was too high to reach",
         "it rolled under the fence"
     };
-    private static final String[] HELPERS = {"mom", "dad", "grandma", "grandpa", "teacher", "sister"};
+    private static final String[] HELPERS = {
+        "mom", "dad", "grandma", "grandpa", "teacher", "sister"
+    };
     private static final String[] FEELINGS = {"sad", "worried", "upset", "scared"};
     private static final String[] JOYS = {"happy", "glad", "proud", "excited"};
     private static final String[] ENDINGS = {
@@ -127,7 +147,13 @@ public final class StoryGrammar {
                         + hero.name
                         + ".";
             case 1:
-                return "One day, a " + adjective + " " + hero.kind + " named " + hero.name + " woke up.";
+                return "One day, a "
+                        + adjective
+                        + " "
+                        + hero.kind
+                        + " named "
+                        + hero.name
+                        + " woke up.";
             default:
                 return "There once was a "
                         + adjective
@@ -233,7 +259,8 @@ public final class StoryGrammar {
         }
         String animal = pick(ANIMALS);
         boolean female = random.nextBoolean();
-        String[] names = female ? GIRLS[random.nextInt(GIRLS.length)] : BOYS[random.nextInt(BOYS.length)];
+        String[] names =
+                female ? GIRLS[random.nextInt(GIRLS.length)] : BOYS[random.nextInt(BOYS.length)];
         return new Hero(names[0], animal, female ? "she" : "he", female ? "her" : "his");
     }
 

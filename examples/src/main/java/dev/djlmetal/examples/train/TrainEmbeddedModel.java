@@ -19,8 +19,8 @@ import ai.djl.training.tracker.Tracker;
 import ai.djl.training.tracker.WarmUpTracker;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.io.SafetensorsWriter;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.zoo.llama.LlamaConfig;
 import dev.djlmetal.zoo.llama.LlamaForCausalLM;
 import java.io.IOException;
@@ -40,8 +40,8 @@ import picocli.CommandLine.Option;
  * from {@link StoryGrammar}, with a byte-level BPE tokenizer from {@link ByteLevelBpeTrainer}.
  *
  * <p>Every input is the project's own: the grammar, the tokenizer, the model code (the model-zoo
- * Blocks, trained through DJL's PyTorch engine) and the seeds. The output directory is a Hugging Face
- * style checkpoint ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json}).
+ * Blocks, trained through DJL's PyTorch engine) and the seeds. The output directory is a Hugging
+ * Face style checkpoint ({@code config.json}, {@code model.safetensors}, {@code tokenizer.json}).
  */
 @Command(
         name = "train-embedded-model",
@@ -61,19 +61,34 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
             defaultValue = "model-zoo/src/main/resources/dev/djlmetal/zoo/models/story-llama")
     private Path output;
 
-    @Option(names = "--steps", description = "Optimizer steps (default: ${DEFAULT-VALUE}).", defaultValue = "400")
+    @Option(
+            names = "--steps",
+            description = "Optimizer steps (default: ${DEFAULT-VALUE}).",
+            defaultValue = "400")
     private int steps;
 
-    @Option(names = "--batch", description = "Sequences per step (default: ${DEFAULT-VALUE}).", defaultValue = "24")
+    @Option(
+            names = "--batch",
+            description = "Sequences per step (default: ${DEFAULT-VALUE}).",
+            defaultValue = "24")
     private int batch;
 
-    @Option(names = "--seq", description = "Tokens per sequence (default: ${DEFAULT-VALUE}).", defaultValue = "64")
+    @Option(
+            names = "--seq",
+            description = "Tokens per sequence (default: ${DEFAULT-VALUE}).",
+            defaultValue = "64")
     private int sequence;
 
-    @Option(names = "--stories", description = "Training stories (default: ${DEFAULT-VALUE}).", defaultValue = "8000")
+    @Option(
+            names = "--stories",
+            description = "Training stories (default: ${DEFAULT-VALUE}).",
+            defaultValue = "8000")
     private int stories;
 
-    @Option(names = "--lr", description = "Peak learning rate (default: ${DEFAULT-VALUE}).", defaultValue = "3e-3")
+    @Option(
+            names = "--lr",
+            description = "Peak learning rate (default: ${DEFAULT-VALUE}).",
+            defaultValue = "3e-3")
     private float learningRate;
 
     /**
@@ -86,8 +101,8 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
     }
 
     /**
-     * Returns the architecture of the embedded model: hidden and intermediate sizes divisible by 128,
-     * so every linear layer is eligible at every group size.
+     * Returns the architecture of the embedded model: hidden and intermediate sizes divisible by
+     * 128, so every linear layer is eligible at every group size.
      *
      * @return the config
      */
@@ -113,10 +128,13 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
         List<String> corpus = new StoryGrammar(TRAIN_SEED).stories(stories);
         System.out.println("Training the tokenizer on " + corpus.size() / 4 + " stories");
         LlamaConfig config = architecture();
-        new ByteLevelBpeTrainer(config.getVocabSize()).train(corpus.subList(0, corpus.size() / 4)).write(output);
+        new ByteLevelBpeTrainer(config.getVocabSize())
+                .train(corpus.subList(0, corpus.size() / 4))
+                .write(output);
         int[] tokens = tokenize(corpus);
         int[] heldOut = tokenize(new StoryGrammar(HELD_OUT_SEED).stories(200));
-        System.out.printf("Corpus: %d training tokens, %d held-out tokens%n", tokens.length, heldOut.length);
+        System.out.printf(
+                "Corpus: %d training tokens, %d held-out tokens%n", tokens.length, heldOut.length);
 
         LlamaForCausalLM block = new LlamaForCausalLM(config);
         try (Model model = Model.newInstance("story-llama", Device.cpu(), "PyTorch")) {
@@ -153,7 +171,8 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
                     if (step % 500 == 0 || step == steps) {
                         System.out.printf(
                                 "held-out perplexity %.3f%n",
-                                Math.exp(heldOutLoss(trainer.getManager(), block, heldOut, config)));
+                                Math.exp(
+                                        heldOutLoss(trainer.getManager(), block, heldOut, config)));
                     }
                 }
             }
@@ -211,7 +230,8 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
      * @param config the model config
      * @return the mean loss in nats
      */
-    static double heldOutLoss(NDManager manager, LlamaForCausalLM block, int[] tokens, LlamaConfig config) {
+    static double heldOutLoss(
+            NDManager manager, LlamaForCausalLM block, int[] tokens, LlamaConfig config) {
         int window = 256;
         double total = 0;
         long count = 0;
@@ -225,7 +245,9 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
                     next[t] = tokens[start + t + 1];
                 }
                 NDArray logits =
-                        block.forward(scope.create(ids, new Shape(1, length)), dev.djlmetal.zoo.llama.KvCache.empty())
+                        block.forward(
+                                        scope.create(ids, new Shape(1, length)),
+                                        dev.djlmetal.zoo.llama.KvCache.empty())
                                 .head()
                                 .reshape(length, config.getVocabSize());
                 NDArray logProbs = logits.logSoftmax(-1);
@@ -244,7 +266,9 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
         }
         writer.write(output.resolve("model.safetensors"));
         JsonObject json = new JsonObject();
-        json.add("architectures", new GsonBuilder().create().toJsonTree(List.of("LlamaForCausalLM")));
+        json.add(
+                "architectures",
+                new GsonBuilder().create().toJsonTree(List.of("LlamaForCausalLM")));
         json.addProperty("model_type", "llama");
         json.addProperty("hidden_size", config.getHiddenSize());
         json.addProperty("intermediate_size", config.getIntermediateSize());

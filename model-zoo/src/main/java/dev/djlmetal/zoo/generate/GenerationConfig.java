@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -20,8 +19,8 @@ import java.util.Set;
 /**
  * The settings of one text generation: how many tokens, how to sample them and when to stop.
  *
- * <p>Instances are immutable. Build them with {@link #builder()} or from {@code Criteria}
- * arguments with {@link #fromArguments(Map, Set)}.
+ * <p>Instances are immutable. Build them with {@link #builder()} or from {@code Criteria} arguments
+ * with {@link #fromArguments(Map, Set)}.
  */
 public final class GenerationConfig {
 

@@ -6,10 +6,10 @@ import java.util.function.Function;
 /**
  * Turns a growing list of token ids into text pieces for streaming.
  *
- * <p>Decoding token by token breaks byte-fallback tokens (several tokens per UTF-8 character)
- * and decoders that strip or merge spaces. This decoder always decodes a window of whole tokens
- * and emits the new suffix of its text, the approach of Hugging Face text-generation-inference: a
- * piece is released only once its text no longer ends with an incomplete character (U+FFFD).
+ * <p>Decoding token by token breaks byte-fallback tokens (several tokens per UTF-8 character) and
+ * decoders that strip or merge spaces. This decoder always decodes a window of whole tokens and
+ * emits the new suffix of its text, the approach of Hugging Face text-generation-inference: a piece
+ * is released only once its text no longer ends with an incomplete character (U+FFFD).
  */
 final class IncrementalDecoder {
 

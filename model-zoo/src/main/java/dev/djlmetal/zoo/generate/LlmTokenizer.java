@@ -1,11 +1,9 @@
 package dev.djlmetal.zoo.generate;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
-
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -17,8 +15,8 @@ import java.util.Map;
  * The tokenizer of a causal language model, read offline from the model directory's {@code
  * tokenizer.json}.
  *
- * <p>When {@code tokenizer_config.json} sets {@code add_bos_token}, prompts are encoded without
- * the tokenizer's own special tokens and the {@code bos_token} is prepended when requested (the
+ * <p>When {@code tokenizer_config.json} sets {@code add_bos_token}, prompts are encoded without the
+ * tokenizer's own special tokens and the {@code bos_token} is prepended when requested (the
  * behavior of transformers' Llama tokenizers); otherwise the post-processor of {@code
  * tokenizer.json} decides. Decoding skips special tokens.
  */

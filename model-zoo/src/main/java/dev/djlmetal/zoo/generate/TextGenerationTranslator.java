@@ -5,9 +5,9 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 
 /**
- * The translator of {@code Criteria<String, String>}: the predictor's forward pass is the
- * prefill of the prompt, and {@link #processOutput} continues the decoding loop. The predictor
- * returns the continuation only, not the prompt.
+ * The translator of {@code Criteria<String, String>}: the predictor's forward pass is the prefill
+ * of the prompt, and {@link #processOutput} continues the decoding loop. The predictor returns the
+ * continuation only, not the prompt.
  */
 public final class TextGenerationTranslator implements NoBatchifyTranslator<String, String> {
 

@@ -8,7 +8,6 @@ import ai.djl.nn.Block;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 import ai.djl.translate.Translator;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -16,13 +15,12 @@ import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Generates text with a causal language model: prefill the prompt, then one token at a time
- * through the key/value cache, until an end-of-sequence token, a stop sequence or {@code
- * maxNewTokens}.
+ * Generates text with a causal language model: prefill the prompt, then one token at a time through
+ * the key/value cache, until an end-of-sequence token, a stop sequence or {@code maxNewTokens}.
  *
- * <p>A generator is safe to share between threads: the model's block is stateless and every
- * piece of request state (cache, random generator, tokens) lives in the request. Each decoding
- * step runs in its own {@link NDScope}, so native memory stays flat however long the output.
+ * <p>A generator is safe to share between threads: the model's block is stateless and every piece
+ * of request state (cache, random generator, tokens) lives in the request. Each decoding step runs
+ * in its own {@link NDScope}, so native memory stays flat however long the output.
  *
  * <p>Streaming:
  *
@@ -43,8 +41,8 @@ public final class TextGenerator {
     /**
      * Creates a generator.
      *
-     * @param block the causal language model (input ids and past cache in, logits and present
-     *     cache out)
+     * @param block the causal language model (input ids and past cache in, logits and present cache
+     *     out)
      * @param manager the parent manager of the requests' managers (usually the model's)
      * @param tokenizer the tokenizer
      * @param config the default generation settings

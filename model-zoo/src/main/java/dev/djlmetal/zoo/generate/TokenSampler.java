@@ -74,9 +74,9 @@ public final class TokenSampler {
     }
 
     /**
-     * Returns the probabilities, in descending order, that sampling with the given settings
-     * assigns to the tokens it may choose: softmax at the temperature over the top-k tokens,
-     * restricted to the nucleus and renormalized.
+     * Returns the probabilities, in descending order, that sampling with the given settings assigns
+     * to the tokens it may choose: softmax at the temperature over the top-k tokens, restricted to
+     * the nucleus and renormalized.
      *
      * @param logits the logits
      * @param config the settings (temperature must be &gt; 0)

@@ -4,9 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 
 /**
- * The key/value cache of one request: 2 arrays per layer in the order {@code key_0, value_0,
- * key_1, value_1, ...}, each {@code [B, kvHeads, T, headDim]}. An immutable view; the arrays are
- * owned by whoever created them (usually the request's NDManager), see {@link #close()}.
+ * The key/value cache of one request: 2 arrays per layer in the order {@code key_0, value_0, key_1,
+ * value_1, ...}, each {@code [B, kvHeads, T, headDim]}. An immutable view; the arrays are owned by
+ * whoever created them (usually the request's NDManager), see {@link #close()}.
  */
 public final class KvCache implements AutoCloseable {
 

@@ -94,16 +94,14 @@ public final class LlamaArchitecture implements ModelArchitecture {
     /** {@inheritDoc} */
     @Override
     public Optional<String> tiedOutputEmbedding() {
-        return config.isTieWordEmbeddings()
-                ? Optional.of("model.embed_tokens")
-                : Optional.empty();
+        return config.isTieWordEmbeddings() ? Optional.of("model.embed_tokens") : Optional.empty();
     }
 
     /**
      * {@inheritDoc}
      *
-     * <p>Skips the rotary {@code inv_freq} buffers of older checkpoints and, with tied
-     * embeddings, a redundant {@code lm_head.weight}.
+     * <p>Skips the rotary {@code inv_freq} buffers of older checkpoints and, with tied embeddings,
+     * a redundant {@code lm_head.weight}.
      */
     @Override
     public boolean isIgnored(String tensorName) {

@@ -18,11 +18,11 @@ import ai.djl.util.PairList;
  * <p>Children (Hugging Face names): {@code q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj},
  * each an {@link Linear} that a quantizer may replace (the fields are typed {@link Block}).
  *
- * <p>Input NDList: {@code [hidden [B, S, hidden], cos, sin]} ({@link RotaryEmbedding#cosSin}),
- * then optionally the past {@code [key, value]}, each {@code [B, kvHeads, T, headDim]}; plus
- * optionally an array named {@value LlamaDecoderLayer#ATTENTION_BIAS} (additive, broadcastable
- * to {@code [B, heads, S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and
- * value hold the past followed by the {@code S} new positions.
+ * <p>Input NDList: {@code [hidden [B, S, hidden], cos, sin]} ({@link RotaryEmbedding#cosSin}), then
+ * optionally the past {@code [key, value]}, each {@code [B, kvHeads, T, headDim]}; plus optionally
+ * an array named {@value LlamaDecoderLayer#ATTENTION_BIAS} (additive, broadcastable to {@code [B,
+ * heads, S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and value hold the
+ * past followed by the {@code S} new positions.
  */
 public class LlamaAttention extends AbstractBlock {
 

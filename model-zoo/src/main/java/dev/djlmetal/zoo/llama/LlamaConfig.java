@@ -17,13 +17,13 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The hyper-parameters of a Llama-family causal language model, read from a Hugging Face
- * {@code config.json}.
+ * The hyper-parameters of a Llama-family causal language model, read from a Hugging Face {@code
+ * config.json}.
  *
- * <p>Supported {@code model_type}s: {@code llama} (Llama 2, 3, 3.1, 3.2, SmolLM, TinyLlama),
- * {@code mistral} and {@code qwen2} (q/k/v projections with biases). Both config styles are read:
- * transformers 4 (top-level {@code rope_theta} and {@code rope_scaling}) and transformers 5
- * ({@code rope_parameters: {rope_theta, rope_type, ...}}).
+ * <p>Supported {@code model_type}s: {@code llama} (Llama 2, 3, 3.1, 3.2, SmolLM, TinyLlama), {@code
+ * mistral} and {@code qwen2} (q/k/v projections with biases). Both config styles are read:
+ * transformers 4 (top-level {@code rope_theta} and {@code rope_scaling}) and transformers 5 ({@code
+ * rope_parameters: {rope_theta, rope_type, ...}}).
  *
  * <p>Mistral's and Qwen2's sliding-window attention is not implemented: every position attends to
  * all earlier positions. That equals sliding-window attention as long as prompt plus generated
@@ -78,7 +78,10 @@ public final class LlamaConfig {
     private static int divide(int hidden, int heads) {
         if (heads <= 0 || hidden % heads != 0) {
             throw new IllegalArgumentException(
-                    "hidden_size " + hidden + " is not divisible by num_attention_heads " + heads
+                    "hidden_size "
+                            + hidden
+                            + " is not divisible by num_attention_heads "
+                            + heads
                             + " and config.json has no head_dim");
         }
         return hidden / heads;
@@ -127,8 +130,8 @@ public final class LlamaConfig {
      * @param file the path of config.json
      * @return the config
      * @throws IOException when the file cannot be read
-     * @throws IllegalArgumentException naming the file and the problem when the config is
-     *     malformed or describes an unsupported model
+     * @throws IllegalArgumentException naming the file and the problem when the config is malformed
+     *     or describes an unsupported model
      */
     public static LlamaConfig fromFile(Path file) throws IOException {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
@@ -429,8 +432,8 @@ public final class LlamaConfig {
     }
 
     /**
-     * Returns whether the q, k and v projections have additive biases (Qwen2, or Llama with
-     * {@code attention_bias}).
+     * Returns whether the q, k and v projections have additive biases (Qwen2, or Llama with {@code
+     * attention_bias}).
      *
      * @return true when q/k/v have biases
      */

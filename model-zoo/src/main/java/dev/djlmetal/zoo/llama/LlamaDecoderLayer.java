@@ -11,13 +11,13 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * One pre-norm decoder layer: {@code h = x + self_attn(input_layernorm(x))}, then
- * {@code out = h + mlp(post_attention_layernorm(h))}.
+ * One pre-norm decoder layer: {@code h = x + self_attn(input_layernorm(x))}, then {@code out = h +
+ * mlp(post_attention_layernorm(h))}.
  *
- * <p>Children: {@code input_layernorm}, {@code self_attn}, {@code post_attention_layernorm},
- * {@code mlp}. Input and output NDLists are those of {@link LlamaAttention}: {@code [hidden, cos,
- * sin]} plus an optional past {@code [key, value]} and an optional array named
- * {@value #ATTENTION_BIAS}; output {@code [hidden, key, value]}.
+ * <p>Children: {@code input_layernorm}, {@code self_attn}, {@code post_attention_layernorm}, {@code
+ * mlp}. Input and output NDLists are those of {@link LlamaAttention}: {@code [hidden, cos, sin]}
+ * plus an optional past {@code [key, value]} and an optional array named {@value #ATTENTION_BIAS};
+ * output {@code [hidden, key, value]}.
  */
 public class LlamaDecoderLayer extends AbstractBlock {
 

@@ -18,13 +18,12 @@ import dev.djlmetal.nn.TokenEmbedding;
  * The token embedding table {@code weight [vocab, hidden]}: maps INT64 token ids {@code [B, S]} to
  * rows {@code [B, S, hidden]}.
  *
- * <p>With tied word embeddings the same table is the output projection: see
- * {@link #projectTransposed(ParameterStore, NDArray, boolean)}. As a {@link
- * QuantizableEmbedding}, {@code MetalQuantizer} may replace it by a quantized embedding, which
- * serves both directions too ({@link TokenEmbedding}).
+ * <p>With tied word embeddings the same table is the output projection: see {@link
+ * #projectTransposed(ParameterStore, NDArray, boolean)}. As a {@link QuantizableEmbedding}, {@code
+ * MetalQuantizer} may replace it by a quantized embedding, which serves both directions too ({@link
+ * TokenEmbedding}).
  */
-public class LlamaEmbedding extends AbstractBlock
-        implements QuantizableEmbedding, TokenEmbedding {
+public class LlamaEmbedding extends AbstractBlock implements QuantizableEmbedding, TokenEmbedding {
 
     private static final byte VERSION = 1;
 

@@ -12,19 +12,18 @@ import ai.djl.util.PairList;
 import dev.djlmetal.nn.TokenEmbedding;
 
 /**
- * A Llama-family causal language model written with DJL Blocks: {@code model} (a
- * {@link LlamaModel}) followed by the output projection, either {@code lm_head} (a
- * {@link ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
+ * A Llama-family causal language model written with DJL Blocks: {@code model} (a {@link
+ * LlamaModel}) followed by the output projection, either {@code lm_head} (a {@link
+ * ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
  *
- * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed;
- * when a quantizer has replaced it by a quantized {@link TokenEmbedding}, its
- * {@link TokenEmbedding#projectTransposed(NDArray)} is used.
+ * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed; when
+ * a quantizer has replaced it by a quantized {@link TokenEmbedding}, its {@link
+ * TokenEmbedding#projectTransposed(NDArray)} is used.
  *
- * <p>Block paths follow the Hugging Face names, for example {@code model.embed_tokens},
- * {@code model.layers.3.self_attn.q_proj}, {@code model.layers.3.mlp.down_proj},
- * {@code model.norm} and {@code lm_head} (DJL's numeric child-name prefixes removed). Every
- * projection is an {@link ai.djl.nn.core.Linear} held in a field typed {@link Block}, so a
- * quantizer can replace it.
+ * <p>Block paths follow the Hugging Face names, for example {@code model.embed_tokens}, {@code
+ * model.layers.3.self_attn.q_proj}, {@code model.layers.3.mlp.down_proj}, {@code model.norm} and
+ * {@code lm_head} (DJL's numeric child-name prefixes removed). Every projection is an {@link
+ * ai.djl.nn.core.Linear} held in a field typed {@link Block}, so a quantizer can replace it.
  *
  * <h2>Forward contract</h2>
  *
@@ -34,17 +33,17 @@ import dev.djlmetal.nn.TokenEmbedding;
  * <ul>
  *   <li>Input NDList: {@code [input_ids]}, INT64 {@code [B, S]}; optionally followed by the past
  *       cache, 2 arrays per layer in the order {@code key_0, value_0, key_1, value_1, ...}, each
- *       FLOAT32 {@code [B, kvHeads, T, headDim]}; optionally plus one array named
- *       {@value #ATTENTION_MASK} (see {@link NDArray#setName(String)}), INT64 {@code [B, T + S]}
- *       with 1 for real tokens and 0 for (left) padding, covering the past and the new tokens.
+ *       FLOAT32 {@code [B, kvHeads, T, headDim]}; optionally plus one array named {@value
+ *       #ATTENTION_MASK} (see {@link NDArray#setName(String)}), INT64 {@code [B, T + S]} with 1 for
+ *       real tokens and 0 for (left) padding, covering the past and the new tokens.
  *   <li>Output NDList: {@code [logits, key_0, value_0, ...]}: logits FLOAT32 {@code [B, S, vocab]}
- *       and the present cache, the past concatenated with the {@code S} new positions
- *       ({@code [B, kvHeads, T + S, headDim]}).
- *   <li>Positions are {@code T + [0, S)}; with an attention mask, each row counts only its
- *       unmasked tokens ({@code cumsum(mask) - 1}), so left-padded rows get the same positions as
- *       unpadded ones.
- *   <li>Attention is causal: a new token attends to every cached position and to the new
- *       positions up to itself, except masked (padding) positions.
+ *       and the present cache, the past concatenated with the {@code S} new positions ({@code [B,
+ *       kvHeads, T + S, headDim]}).
+ *   <li>Positions are {@code T + [0, S)}; with an attention mask, each row counts only its unmasked
+ *       tokens ({@code cumsum(mask) - 1}), so left-padded rows get the same positions as unpadded
+ *       ones.
+ *   <li>Attention is causal: a new token attends to every cached position and to the new positions
+ *       up to itself, except masked (padding) positions.
  * </ul>
  *
  * <p>Arrays produced by the forward pass are attached to the manager of {@code input_ids} (or of

@@ -13,13 +13,12 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The decoder layers of a model, children named {@code 0 .. L-1} (so that their paths read
- * {@code model.layers.3...}).
+ * The decoder layers of a model, children named {@code 0 .. L-1} (so that their paths read {@code
+ * model.layers.3...}).
  *
- * <p>Input NDList: {@code [hidden, cos, sin]}, optionally followed by the past cache
- * {@code key_0, value_0, key_1, value_1, ...} and an array named
- * {@value LlamaDecoderLayer#ATTENTION_BIAS}. Output: {@code [hidden, key_0, value_0, ...]} with
- * the updated cache.
+ * <p>Input NDList: {@code [hidden, cos, sin]}, optionally followed by the past cache {@code key_0,
+ * value_0, key_1, value_1, ...} and an array named {@value LlamaDecoderLayer#ATTENTION_BIAS}.
+ * Output: {@code [hidden, key_0, value_0, ...]} with the updated cache.
  */
 public class LlamaLayerStack extends AbstractBlock {
 

@@ -14,8 +14,8 @@ import ai.djl.util.PairList;
  * The decoder stack without the output projection: token embedding, decoder layers and the final
  * norm. Children: {@code embed_tokens}, {@code layers}, {@code norm}.
  *
- * <p>Input and output NDLists follow {@link LlamaForCausalLM}, except that the first output is
- * the final hidden state {@code [B, S, hidden]} instead of the logits.
+ * <p>Input and output NDLists follow {@link LlamaForCausalLM}, except that the first output is the
+ * final hidden state {@code [B, S, hidden]} instead of the logits.
  */
 public class LlamaModel extends AbstractBlock {
 
@@ -45,9 +45,7 @@ public class LlamaModel extends AbstractBlock {
                         "embed_tokens",
                         new LlamaEmbedding(config.getVocabSize(), config.getHiddenSize()));
         layers = addChildBlock("layers", new LlamaLayerStack(config));
-        norm =
-                addChildBlock(
-                        "norm", new RmsNorm(config.getHiddenSize(), config.getRmsNormEps()));
+        norm = addChildBlock("norm", new RmsNorm(config.getHiddenSize(), config.getRmsNormEps()));
     }
 
     /**
@@ -110,8 +108,7 @@ public class LlamaModel extends AbstractBlock {
             bias = bias.reshape(1, 1, seq, total);
         }
         if (mask != null) {
-            NDArray padding =
-                    mask.toType(DataType.FLOAT32, false).neg().add(1).mul(MASKED);
+            NDArray padding = mask.toType(DataType.FLOAT32, false).neg().add(1).mul(MASKED);
             padding = padding.reshape(mask.getShape().get(0), 1, 1, total);
             bias = bias == null ? padding : bias.add(padding);
         }
@@ -142,7 +139,9 @@ public class LlamaModel extends AbstractBlock {
         long past = inputShapes.length > 1 ? inputShapes[1].get(2) : 0;
         Shape kv =
                 new Shape(
-                        ids.get(0), config.getNumKeyValueHeads(), past + ids.get(1),
+                        ids.get(0),
+                        config.getNumKeyValueHeads(),
+                        past + ids.get(1),
                         config.getHeadDim());
         Shape[] out = new Shape[1 + 2 * config.getNumHiddenLayers()];
         out[0] = hidden;

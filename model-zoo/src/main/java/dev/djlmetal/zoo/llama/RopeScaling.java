@@ -5,9 +5,9 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The rotary position embedding settings of a Llama-family model: the base {@code rope_theta}
- * and the optional frequency scaling ({@code rope_scaling} in transformers 4,
- * {@code rope_parameters} in transformers 5).
+ * The rotary position embedding settings of a Llama-family model: the base {@code rope_theta} and
+ * the optional frequency scaling ({@code rope_scaling} in transformers 4, {@code rope_parameters}
+ * in transformers 5).
  *
  * <p>Supported scaling types are {@code default} (no scaling), {@code linear} (positions divided by
  * {@code factor}) and {@code llama3} (Llama 3.1 frequency-dependent scaling). All of them keep the
@@ -89,7 +89,11 @@ public final class RopeScaling {
                             + lowFreqFactor);
         }
         return new RopeScaling(
-                theta, "llama3", factor, lowFreqFactor, highFreqFactor,
+                theta,
+                "llama3",
+                factor,
+                lowFreqFactor,
+                highFreqFactor,
                 originalMaxPositionEmbeddings);
     }
 
@@ -111,10 +115,7 @@ public final class RopeScaling {
         String t = value == null ? "default" : value.toLowerCase(Locale.ROOT);
         if (!SUPPORTED_TYPES.contains(t)) {
             throw new IllegalArgumentException(
-                    "Unsupported rope scaling type '"
-                            + value
-                            + "'; supported: "
-                            + SUPPORTED_TYPES);
+                    "Unsupported rope scaling type '" + value + "'; supported: " + SUPPORTED_TYPES);
         }
         return t;
     }

@@ -9,10 +9,10 @@ import ai.djl.ndarray.types.DataType;
  * Rotary position embedding in the rotate-half layout used by Hugging Face Llama checkpoints: the
  * first and second halves of each head are the two coordinates of the rotated pairs.
  *
- * <p>{@code rope(x, p) = x * cos(p * f) + rotateHalf(x) * sin(p * f)} with
- * {@code rotateHalf([x1, x2]) = [-x2, x1]} and the inverse frequencies {@code f} of
- * {@link RopeScaling#inverseFrequencies(int)}, repeated for both halves. This class holds no
- * arrays; it is immutable and thread-safe.
+ * <p>{@code rope(x, p) = x * cos(p * f) + rotateHalf(x) * sin(p * f)} with {@code rotateHalf([x1,
+ * x2]) = [-x2, x1]} and the inverse frequencies {@code f} of {@link
+ * RopeScaling#inverseFrequencies(int)}, repeated for both halves. This class holds no arrays; it is
+ * immutable and thread-safe.
  */
 public final class RotaryEmbedding {
 

@@ -9,16 +9,15 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 
 /**
- * A test language model that follows the forward contract of the model zoo (ids and past cache
- * in, logits and present cache out) with a plain-Java reference: the logits after token {@code t}
- * at absolute position {@code p} are {@code table[t] + p * drift}. The cache holds the ids seen so
+ * A test language model that follows the forward contract of the model zoo (ids and past cache in,
+ * logits and present cache out) with a plain-Java reference: the logits after token {@code t} at
+ * absolute position {@code p} are {@code table[t] + p * drift}. The cache holds the ids seen so
  * far, so a generator that drops or mishandles it produces different tokens.
  */
 final class BigramLm extends AbstractBlock {

@@ -14,23 +14,21 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Criteria finds the Metal translators for a checkpoint directory without the user naming one.
- * The model here is the plain-Java-checked {@link BigramLm} on the PyTorch engine, so this test
- * exercises DJL's lookup (repository arguments, translator factory, predictor) independently of
- * the Llama blocks.
+ * Criteria finds the Metal translators for a checkpoint directory without the user naming one. The
+ * model here is the plain-Java-checked {@link BigramLm} on the PyTorch engine, so this test
+ * exercises DJL's lookup (repository arguments, translator factory, predictor) independently of the
+ * Llama blocks.
  */
 class CriteriaTranslatorTest {
 

@@ -15,12 +15,6 @@ import ai.djl.nn.Block;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -28,6 +22,10 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Generation with the Llama blocks loaded by the Metal engine, through the Criteria API. */
 class LlamaGenerationTest {
@@ -203,10 +201,8 @@ class LlamaGenerationTest {
             assertEquals(new Shape(2, 8, 96), logits.getShape());
             ParameterStore parameters = new ParameterStore(manager, false);
             NDArray second = manager.create(Arrays.copyOfRange(ids, 8, 16), new Shape(1, 8));
-            NDArray alone =
-                    model.getBlock().forward(parameters, new NDList(second), false).get(0);
-            assertArrayEquals(
-                    alone.toFloatArray(), logits.get("1:2").toFloatArray(), 1e-4f);
+            NDArray alone = model.getBlock().forward(parameters, new NDList(second), false).get(0);
+            assertArrayEquals(alone.toFloatArray(), logits.get("1:2").toFloatArray(), 1e-4f);
         }
     }
 }

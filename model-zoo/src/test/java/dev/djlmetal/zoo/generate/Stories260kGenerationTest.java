@@ -6,17 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import ai.djl.inference.Predictor;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
-
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 
 /**
  * The documented greedy continuation of the real stories260K model (shared test data), through
@@ -64,7 +62,8 @@ class Stories260kGenerationTest {
                     new long[] {
                         1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426
                     },
-                    generator.getTokenizer()
+                    generator
+                            .getTokenizer()
                             .encode("Once upon a time, there was a little girl named Lily."));
             assertEquals(expected, predictor.predict(""));
 

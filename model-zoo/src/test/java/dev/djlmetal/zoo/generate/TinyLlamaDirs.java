@@ -1,11 +1,9 @@
 package dev.djlmetal.zoo.generate;
 
 import com.google.gson.JsonObject;
-
 import dev.djlmetal.io.SafetensorsDType;
 import dev.djlmetal.zoo.llama.LlamaConfig;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -4,9 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import org.junit.jupiter.api.Test;
-
 import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
 
 class TokenSamplerTest {
 
@@ -40,7 +39,9 @@ class TokenSamplerTest {
     void topPKeepsSmallestSetWithEnoughMass() {
         // probabilities 0.5, 0.25, 0.15, 0.1 as log values (temperature 1)
         float[] logits = {
-            (float) Math.log(0.15), (float) Math.log(0.5), (float) Math.log(0.1),
+            (float) Math.log(0.15),
+            (float) Math.log(0.5),
+            (float) Math.log(0.1),
             (float) Math.log(0.25)
         };
         GenerationConfig p70 = GenerationConfig.builder().optTemperature(1f).optTopP(0.7f).build();
@@ -63,8 +64,7 @@ class TokenSamplerTest {
     @Test
     void topKThenTopPAndTemperature() {
         float[] logits = {1f, 3f, 2f, 0f};
-        GenerationConfig config =
-                GenerationConfig.builder().optTemperature(2f).optTopK(3).build();
+        GenerationConfig config = GenerationConfig.builder().optTemperature(2f).optTopK(3).build();
         double[][] dist = TokenSampler.distribution(logits, config);
         double z = Math.exp(1.5) + Math.exp(1.0) + Math.exp(0.5);
         assertEquals(3, dist.length);

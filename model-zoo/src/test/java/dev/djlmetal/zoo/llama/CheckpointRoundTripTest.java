@@ -34,7 +34,11 @@ class CheckpointRoundTripTest {
         TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 31);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(
-                        json, w, CheckpointFormat.MLX, 4, 32,
+                        json,
+                        w,
+                        CheckpointFormat.MLX,
+                        4,
+                        32,
                         Map.of("model.layers.1.mlp.up_proj", 6));
         Path source = dir.resolve("source");
         f.tensors.writeTo(source, f.config, SafetensorsDType.F32, Long.MAX_VALUE);
@@ -50,7 +54,8 @@ class CheckpointRoundTripTest {
             assertEquals(4, quantization.get("bits").getAsInt());
             assertEquals(
                     6,
-                    quantization.getAsJsonObject("model.layers.1.mlp.up_proj")
+                    quantization
+                            .getAsJsonObject("model.layers.1.mlp.up_proj")
                             .get("bits")
                             .getAsInt());
             try (SafetensorsTensors tensors = SafetensorsTensors.open(mlx)) {
@@ -77,7 +82,8 @@ class CheckpointRoundTripTest {
     }
 
     @Test
-    void onTheFlyQuantizedModelSavedAsTransformersAndFloatReloadsToTheSameLogits() throws Exception {
+    void onTheFlyQuantizedModelSavedAsTransformersAndFloatReloadsToTheSameLogits()
+            throws Exception {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
         TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 32);
         Path source = dir.resolve("float");
@@ -97,8 +103,7 @@ class CheckpointRoundTripTest {
                 assertEquals("F32", tensors.dtype("lm_head.weight"));
             }
             try (NDManager m2 = NDManager.newBaseManager("PyTorch")) {
-                LoadedCheckpoint reloaded =
-                        CheckpointLoader.load(hf, Collections.emptyMap(), m2);
+                LoadedCheckpoint reloaded = CheckpointLoader.load(hf, Collections.emptyMap(), m2);
                 assertEquals(CheckpointFormat.TRANSFORMERS, reloaded.getFormat());
                 assertArrayEquals(
                         expected, QuantizedLoadingTest.logits(reloaded.getBlock(), manager));

@@ -104,8 +104,7 @@ class LlamaCheckpointLoadingTest {
             LoadedCheckpoint a = load(mlx.config, mlx.tensors, options, manager);
             LoadedCheckpoint b = load(hf.config, hf.tensors, options, manager);
             assertEquals(CheckpointFormat.TRANSFORMERS, b.getFormat());
-            assertArrayEquals(
-                    logits(a.getBlock(), manager), logits(b.getBlock(), manager), 1e-5f);
+            assertArrayEquals(logits(a.getBlock(), manager), logits(b.getBlock(), manager), 1e-5f);
         }
     }
 
@@ -115,7 +114,9 @@ class LlamaCheckpointLoadingTest {
         InMemoryTensors t = floatTensors(json);
         t.remove("model.layers.1.mlp.up_proj.weight");
         assertError(
-                json, t, Collections.emptyMap(),
+                json,
+                t,
+                Collections.emptyMap(),
                 "Missing tensor model.layers.1.mlp.up_proj.weight");
     }
 
@@ -125,7 +126,9 @@ class LlamaCheckpointLoadingTest {
         InMemoryTensors t = floatTensors(json);
         t.putFloat("model.norm.weight", new long[] {32}, new float[32]);
         assertError(
-                json, t, Collections.emptyMap(),
+                json,
+                t,
+                Collections.emptyMap(),
                 "model.norm.weight in memory.safetensors has shape (32)");
     }
 
@@ -147,7 +150,9 @@ class LlamaCheckpointLoadingTest {
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 4, 32);
         fixture.config.remove("quantization");
         assertError(
-                fixture.config, fixture.tensors, Collections.emptyMap(),
+                fixture.config,
+                fixture.tensors,
+                Collections.emptyMap(),
                 ".scales in memory.safetensors marks a quantized module");
     }
 
@@ -203,8 +208,7 @@ class LlamaCheckpointLoadingTest {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             IllegalArgumentException e =
                     assertThrows(
-                            IllegalArgumentException.class,
-                            () -> load(json, t, options, manager));
+                            IllegalArgumentException.class, () -> load(json, t, options, manager));
             assertTrue(e.getMessage().contains(expected), e.getMessage());
             return e;
         }

@@ -84,16 +84,14 @@ class LlamaConfigTest {
         // wave lengths 2*pi/f: 6.28 (< 64/4 = 16: kept), 62.8 (between 16 and 64: blended),
         // 628 and 6283 (> 64/1: divided by 8); blend s = (64 / 62.83 - 1) / (4 - 1).
         double[] inv = RopeScaling.llama3(10000, 8, 1, 4, 64).inverseFrequencies(8);
-        assertArrayEquals(
-                new double[] {1, 0.013042256043820465, 0.00125, 0.000125}, inv, 1e-15);
+        assertArrayEquals(new double[] {1, 0.013042256043820465, 0.00125, 0.000125}, inv, 1e-15);
     }
 
     @Test
     void unsupportedModelTypeNamesItAndTheSupportedOnes() {
         IllegalArgumentException e =
                 assertThrows(
-                        IllegalArgumentException.class,
-                        () -> parse("\"model_type\": \"gpt2\""));
+                        IllegalArgumentException.class, () -> parse("\"model_type\": \"gpt2\""));
         assertTrue(e.getMessage().contains("gpt2"), e.getMessage());
         assertTrue(e.getMessage().contains("[llama, mistral, qwen2]"), e.getMessage());
     }
@@ -105,11 +103,9 @@ class LlamaConfigTest {
                 "yarn",
                 "\"model_type\": \"llama\", \"rope_scaling\": {\"type\": \"yarn\", \"factor\": 2}");
         assertMessage(
-                "num_key_value_heads 3",
-                "\"model_type\": \"llama\", \"num_key_value_heads\": 3");
+                "num_key_value_heads 3", "\"model_type\": \"llama\", \"num_key_value_heads\": 3");
         assertMessage(
-                "intermediate_size",
-                "\"model_type\": \"llama\", \"intermediate_size\": null");
+                "intermediate_size", "\"model_type\": \"llama\", \"intermediate_size\": null");
         assertMessage(
                 "factor",
                 "\"model_type\": \"llama\", \"rope_scaling\": {\"rope_type\": \"linear\"}");

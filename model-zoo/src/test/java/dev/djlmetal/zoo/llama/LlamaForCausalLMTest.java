@@ -49,7 +49,10 @@ class LlamaForCausalLMTest {
                 for (int v = 0; v < config.getVocabSize(); v++) {
                     double e = expected[s][v];
                     maxAbs = Math.max(maxAbs, Math.abs(e));
-                    assertEquals(e, actual[s * config.getVocabSize() + v], 2e-4 * (1 + Math.abs(e)),
+                    assertEquals(
+                            e,
+                            actual[s * config.getVocabSize() + v],
+                            2e-4 * (1 + Math.abs(e)),
                             "logit at position " + s + ", token " + v);
                 }
             }
@@ -94,8 +97,7 @@ class LlamaForCausalLMTest {
             weights.applyTo(model, manager);
             long[] shortRow = {1, 9, 33};
             long[] longRow = {1, 4, 8, 15, 16};
-            NDArray batch =
-                    manager.create(new long[][] {{0, 0, 1, 9, 33}, {1, 4, 8, 15, 16}});
+            NDArray batch = manager.create(new long[][] {{0, 0, 1, 9, 33}, {1, 4, 8, 15, 16}});
             NDArray mask = manager.create(new long[][] {{0, 0, 1, 1, 1}, {1, 1, 1, 1, 1}});
             NDList out = model.forward(batch, KvCache.empty(), mask);
 
@@ -116,7 +118,8 @@ class LlamaForCausalLMTest {
             NDArray mask2 = mask.concat(manager.ones(new Shape(2, 1), DataType.INT64), 1);
             NDList step = model.forward(next, KvCache.fromOutput(out), mask2);
             float[] shortNext =
-                    model.forward(manager.create(new long[] {1, 9, 33, 21}, new Shape(1, 4)),
+                    model.forward(
+                                    manager.create(new long[] {1, 9, 33, 21}, new Shape(1, 4)),
                                     KvCache.empty())
                             .head()
                             .get("0, 3, :")

@@ -13,11 +13,11 @@ import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.Backends;
-import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.engine.loading.CheckpointLoader;
 import dev.djlmetal.engine.loading.LoadedCheckpoint;
 import dev.djlmetal.io.SafetensorsDType;
+import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
 import dev.djlmetal.quant.ReferenceQuantizer;
@@ -69,16 +69,14 @@ class QuantizedLoadingTest {
                     CheckpointLoader.load(f.config, f.tensors, Collections.emptyMap(), manager);
             Map<String, Block> blocks = BlockPaths.blocks(loaded.getBlock());
             assertTrue(blocks.get("model.embed_tokens") instanceof MetalQuantizedEmbedding);
-            assertTrue(
-                    blocks.get("model.layers.1.mlp.down_proj") instanceof MetalQuantizedLinear);
+            assertTrue(blocks.get("model.layers.1.mlp.down_proj") instanceof MetalQuantizedLinear);
             assertEquals(2 * 7 + 1, loaded.getQuantizedModules());
             assertEquals(
                     Backends.resolve(BackendKind.AUTO, manager.getDevice()),
                     loaded.getBackendKind());
             assertTrue(loaded.getSummary().contains("without re-quantizing"));
             assertClose(
-                    floatLogits(json, f.dequantized, manager),
-                    logits(loaded.getBlock(), manager));
+                    floatLogits(json, f.dequantized, manager), logits(loaded.getBlock(), manager));
         }
     }
 
@@ -97,8 +95,7 @@ class QuantizedLoadingTest {
             Block q = blocks.get("model.layers.0.self_attn.q_proj");
             assertTrue(q instanceof MetalQuantizedLinear);
             assertClose(
-                    floatLogits(json, f.dequantized, manager),
-                    logits(loaded.getBlock(), manager));
+                    floatLogits(json, f.dequantized, manager), logits(loaded.getBlock(), manager));
         }
     }
 
@@ -118,8 +115,7 @@ class QuantizedLoadingTest {
                     (MetalQuantizedLinear) blocks.get("model.layers.0.mlp.down_proj");
             assertEquals(8, down.getQuantizedWeight().bits());
             assertClose(
-                    floatLogits(json, f.dequantized, manager),
-                    logits(loaded.getBlock(), manager));
+                    floatLogits(json, f.dequantized, manager), logits(loaded.getBlock(), manager));
         }
     }
 
@@ -133,8 +129,7 @@ class QuantizedLoadingTest {
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             LoadedCheckpoint fromDisk = CheckpointLoader.load(dir, Map.of(), manager);
             LoadedCheckpoint inMemory =
-                    CheckpointLoader.load(
-                            f.config, f.tensors.roundedToBf16(), Map.of(), manager);
+                    CheckpointLoader.load(f.config, f.tensors.roundedToBf16(), Map.of(), manager);
             assertEquals(fromDisk.getQuantizedModules(), inMemory.getQuantizedModules());
             assertArrayEquals(
                     logits(inMemory.getBlock(), manager), logits(fromDisk.getBlock(), manager));
@@ -209,13 +204,11 @@ class QuantizedLoadingTest {
         TinyWeights expected = new TinyWeights();
         for (String name : w.all().keySet()) {
             long[] shape = w.shape(name);
-            boolean linear =
-                    name.endsWith("_proj.weight") && shape[1] % 64 == 0;
+            boolean linear = name.endsWith("_proj.weight") && shape[1] % 64 == 0;
             float[] values = w.get(name);
             if (linear) {
                 values =
-                        ReferenceQuantizer.quantize(
-                                        values, (int) shape[0], (int) shape[1], 4, 64)
+                        ReferenceQuantizer.quantize(values, (int) shape[0], (int) shape[1], 4, 64)
                                 .dequantize();
             }
             expected.put(name, shape, values);

@@ -23,8 +23,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Reproduces the greedy continuation documented in {@code stories260K/README.md} of the shared
- * test data (skipped when {@code djlmetal.shared.dir} is not set or the model is absent).
+ * Reproduces the greedy continuation documented in {@code stories260K/README.md} of the shared test
+ * data (skipped when {@code djlmetal.shared.dir} is not set or the model is absent).
  */
 class Stories260KTest {
 
@@ -58,8 +58,7 @@ class Stories260KTest {
             long[] ids = tokenizer.encode(FIRST_SENTENCE).getIds();
             assertArrayEquals(
                     new long[] {
-                        1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317,
-                        426
+                        1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421, 395, 317, 426
                     },
                     ids);
         }

@@ -66,8 +66,8 @@ public final class InMemoryTensors implements CheckpointTensors {
     }
 
     /**
-     * Returns a copy whose float tensors are rounded to bfloat16 (round to nearest, ties to
-     * even), the values a BF16 checkpoint of these tensors holds.
+     * Returns a copy whose float tensors are rounded to bfloat16 (round to nearest, ties to even),
+     * the values a BF16 checkpoint of these tensors holds.
      *
      * @return the rounded copy
      */

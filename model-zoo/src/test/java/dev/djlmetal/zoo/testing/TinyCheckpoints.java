@@ -142,8 +142,10 @@ public final class TinyCheckpoints {
     public static final class QuantizedFixture {
         /** The config.json with its quantization block. */
         public final JsonObject config;
+
         /** The checkpoint tensors. */
         public final InMemoryTensors tensors;
+
         /** The float weights with every quantized matrix replaced by its dequantized value. */
         public final TinyWeights dequantized;
 

@@ -11,8 +11,10 @@ public final class TinyQuantizer {
     public static final class Quantized {
         /** The packed codes, {@code [rows, cols * bits / 32]} uint32 bits in ints. */
         public final int[] packed;
+
         /** The scales, {@code [rows, cols / groupSize]}. */
         public final float[] scales;
+
         /** The biases, {@code [rows, cols / groupSize]}. */
         public final float[] biases;
 

@@ -2,9 +2,7 @@ package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.Memory;
 import com.sun.jna.Pointer;
-
 import dev.djlmetal.backend.metal.MetalBuffer;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 

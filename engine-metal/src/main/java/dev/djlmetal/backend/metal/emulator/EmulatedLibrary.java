@@ -2,7 +2,6 @@ package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.Function;
 import com.sun.jna.NativeLibrary;
-
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;

@@ -3,14 +3,12 @@ package dev.djlmetal.backend.metal.emulator;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
-
 import dev.djlmetal.backend.metal.MetalBuffer;
 import dev.djlmetal.backend.metal.MetalDevice;
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
 import dev.djlmetal.backend.metal.MetalSize;
-
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.util.List;

@@ -1,7 +1,6 @@
 package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.Function;
-
 import dev.djlmetal.backend.metal.MetalPipeline;
 
 /** One kernel variant of an emulator library: the exported C function that runs a whole grid. */

@@ -1,7 +1,6 @@
 package dev.djlmetal.backend.metal.emulator;
 
 import com.sun.jna.NativeLibrary;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

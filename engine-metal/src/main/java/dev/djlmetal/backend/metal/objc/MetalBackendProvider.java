@@ -5,7 +5,6 @@ import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.QuantizedBackendProvider;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
-
 import java.util.Locale;
 
 /**

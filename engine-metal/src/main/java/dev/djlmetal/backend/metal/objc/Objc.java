@@ -1,7 +1,6 @@
 package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
-
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;

@@ -1,9 +1,7 @@
 package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
-
 import dev.djlmetal.backend.metal.MetalBuffer;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.concurrent.atomic.AtomicBoolean;

@@ -2,14 +2,12 @@ package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
-
 import dev.djlmetal.backend.metal.MetalBuffer;
 import dev.djlmetal.backend.metal.MetalDevice;
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
 import dev.djlmetal.backend.metal.MetalSize;
-
 import java.nio.ByteBuffer;
 import java.util.List;
 

@@ -2,11 +2,9 @@ package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
 import com.sun.jna.ptr.PointerByReference;
-
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
-
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 

@@ -1,7 +1,6 @@
 package dev.djlmetal.backend.metal.objc;
 
 import com.sun.jna.Pointer;
-
 import dev.djlmetal.backend.metal.MetalPipeline;
 
 /** An {@code MTLComputePipelineState}; owns one retain, released with its library. */

@@ -3,23 +3,20 @@ package dev.djlmetal.backend.metal.emulator;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.metal.AffineQmmKernels;
 import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
 import dev.djlmetal.backend.metal.QmmCase;
 import dev.djlmetal.quant.QuantSpec;
-
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Every kernel variant run by the CPU emulator against the plain-Java reference, on edge shapes.

@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.Backends;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
-
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

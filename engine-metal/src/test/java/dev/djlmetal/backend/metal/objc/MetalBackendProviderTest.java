@@ -6,11 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
-
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.Backends;
-
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 

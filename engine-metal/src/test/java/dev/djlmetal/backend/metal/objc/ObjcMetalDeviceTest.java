@@ -7,7 +7,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.Backends;
@@ -16,7 +15,6 @@ import dev.djlmetal.backend.metal.AffineQmmKernels;
 import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
 import dev.djlmetal.backend.metal.QmmCase;
 import dev.djlmetal.quant.QuantSpec;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.condition.EnabledOnOs;
