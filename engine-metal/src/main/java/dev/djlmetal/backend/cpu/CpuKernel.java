@@ -54,6 +54,17 @@ abstract class CpuKernel {
     abstract void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1);
 
     /**
+     * Dequantizes one weight row ({@code code * scale + bias}) in the kernel's activation layout,
+     * so that a plain dot product with a row of {@link #layoutActivations} gives the product.
+     *
+     * @param w the weight
+     * @param row the weight row
+     * @param dst receives {@code K} floats
+     * @param dstOffset where the first goes
+     */
+    abstract void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset);
+
+    /**
      * Returns the number of weight rows {@link #blocked} dequantizes at once; row ranges handed to
      * it should be multiples of this (except the last).
      *

@@ -21,12 +21,20 @@ import java.nio.FloatBuffer;
  */
 public final class CpuPreparedWeight implements PreparedWeight {
 
+    /** The name of the path that decodes packed words inside the kernel's dot products. */
+    public static final String FUSED_PATH = "fused";
+
+    /** The name of the path that dequantizes row chunks and multiplies them with the engine. */
+    public static final String BLAS_PATH = "blas";
+
     private final PackedMatrix matrix;
     private final CpuKernel kernel;
+    private final int blasMinRows;
 
-    CpuPreparedWeight(PackedMatrix matrix, CpuKernel kernel) {
+    CpuPreparedWeight(PackedMatrix matrix, CpuKernel kernel, int blasMinRows) {
         this.matrix = matrix;
         this.kernel = kernel;
+        this.blasMinRows = blasMinRows;
     }
 
     /** {@inheritDoc} */
@@ -56,6 +64,9 @@ public final class CpuPreparedWeight implements PreparedWeight {
         int n = matrix.rows();
         int m = Math.toIntExact(shape.size() / k);
         Shape outShape = shape.slice(0, shape.dimension() - 1).add(n);
+        if (m >= blasMinRows) {
+            return applyChunked(x, m, outShape);
+        }
         ByteBuffer outBytes =
                 ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(m, n), 4))
                         .order(ByteOrder.nativeOrder());
@@ -75,6 +86,36 @@ public final class CpuPreparedWeight implements PreparedWeight {
         }
         NDArray half = out.toType(type, false);
         out.close();
+        return half;
+    }
+
+    private NDArray applyChunked(NDArray x, int m, Shape outShape) {
+        DataType type = x.getDataType();
+        NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray out;
+        try {
+            out =
+                    ChunkedFloatProduct.multiply(
+                            matrix,
+                            kernel,
+                            x32,
+                            m,
+                            ChunkedFloatProduct.chunkRows(matrix, kernel),
+                            x.getManager());
+        } finally {
+            if (x32 != x) {
+                x32.close();
+            }
+        }
+        NDArray shaped = out.reshape(outShape);
+        if (shaped != out) {
+            out.close();
+        }
+        if (type == DataType.FLOAT32) {
+            return shaped;
+        }
+        NDArray half = shaped.toType(type, false);
+        shaped.close();
         return half;
     }
 
@@ -112,6 +153,17 @@ public final class CpuPreparedWeight implements PreparedWeight {
      */
     public String kernelName() {
         return kernel.name();
+    }
+
+    /**
+     * Returns the path a product with {@code m} activation rows takes: {@value #FUSED_PATH} below
+     * the backend's {@code cpu.blasMinRows} threshold, {@value #BLAS_PATH} at or above it.
+     *
+     * @param m the number of activation rows (all dimensions but the last multiplied)
+     * @return {@value #FUSED_PATH} or {@value #BLAS_PATH}
+     */
+    public String pathName(long m) {
+        return m >= blasMinRows ? BLAS_PATH : FUSED_PATH;
     }
 
     /** {@inheritDoc} */

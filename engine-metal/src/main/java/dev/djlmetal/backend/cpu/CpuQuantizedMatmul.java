@@ -8,23 +8,65 @@ import dev.djlmetal.quant.QuantizedTensor;
 /**
  * The cpu backend: fused dequantize and matmul on packed weights, in Java SIMD code when the Vector
  * API module is enabled and in scalar Java otherwise, multithreaded over output rows.
+ *
+ * <p>Products with at least {@value #DEFAULT_BLAS_MIN_ROWS} activation rows (prefill; the backend
+ * setting {@value #BLAS_MIN_ROWS_SETTING} changes the threshold) dequantize the weight a chunk of
+ * rows at a time and multiply each chunk with the engine's float matmul, which is faster there than
+ * the fused kernels; no dequantized copy of the weight is kept.
  */
 public final class CpuQuantizedMatmul implements QuantizedMatmul {
 
+    /**
+     * The backend setting ({@link BackendSettings#getProperty}) holding the number of activation
+     * rows from which products use the chunked float matmul.
+     */
+    public static final String BLAS_MIN_ROWS_SETTING = "cpu.blasMinRows";
+
+    /** The default of {@link #BLAS_MIN_ROWS_SETTING}. */
+    public static final int DEFAULT_BLAS_MIN_ROWS = 16;
+
     private final CpuKernel kernel;
+    private final int blasMinRows;
 
     /**
      * Creates the backend, choosing its kernel from the settings and the JVM (see {@link
-     * CpuKernels}).
+     * CpuKernels}) and its prefill threshold from {@value #BLAS_MIN_ROWS_SETTING}.
      *
      * @param settings the backend settings
+     * @throws IllegalArgumentException when {@value #BLAS_MIN_ROWS_SETTING} is not a positive
+     *     integer
      */
     public CpuQuantizedMatmul(BackendSettings settings) {
-        this(CpuKernels.select(settings));
+        this(CpuKernels.select(settings), blasMinRows(settings));
     }
 
     CpuQuantizedMatmul(CpuKernel kernel) {
+        this(kernel, DEFAULT_BLAS_MIN_ROWS);
+    }
+
+    CpuQuantizedMatmul(CpuKernel kernel, int blasMinRows) {
         this.kernel = kernel;
+        this.blasMinRows = blasMinRows;
+    }
+
+    private static int blasMinRows(BackendSettings settings) {
+        String value =
+                settings.getProperty(BLAS_MIN_ROWS_SETTING, String.valueOf(DEFAULT_BLAS_MIN_ROWS));
+        int rows;
+        try {
+            rows = Integer.parseInt(value.trim());
+        } catch (NumberFormatException e) {
+            rows = 0;
+        }
+        if (rows < 1) {
+            throw new IllegalArgumentException(
+                    "The backend setting "
+                            + BLAS_MIN_ROWS_SETTING
+                            + " must be a positive integer (activation rows), got '"
+                            + value
+                            + "'");
+        }
+        return rows;
     }
 
     /** {@inheritDoc} */
@@ -50,6 +92,6 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
      */
     @Override
     public CpuPreparedWeight prepare(QuantizedTensor weight) {
-        return new CpuPreparedWeight(new PackedMatrix(weight), kernel);
+        return new CpuPreparedWeight(new PackedMatrix(weight), kernel, blasMinRows);
     }
 }

@@ -40,6 +40,11 @@ final class ScalarKernel extends CpuKernel {
     }
 
     @Override
+    void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset) {
+        CodeDecoder.dequantizeRow(w, row, dst, dstOffset);
+    }
+
+    @Override
     void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
         int k = w.columns();
         int rows = w.rows();
@@ -48,7 +53,7 @@ final class ScalarKernel extends CpuKernel {
         for (int s0 = n0; s0 < n1; s0 += strip) {
             int height = Math.min(strip, n1 - s0);
             for (int r = 0; r < height; r++) {
-                CodeDecoder.dequantizeRow(w, s0 + r, weights, r * k);
+                dequantizeRow(w, s0 + r, weights, r * k);
             }
             for (int i = 0; i < m; i++) {
                 int xo = i * k;

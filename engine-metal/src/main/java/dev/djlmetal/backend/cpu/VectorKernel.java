@@ -224,18 +224,22 @@ final class VectorKernel extends CpuKernel {
     void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
         int k = w.columns();
         int strip = stripRows();
-        boolean lanes = usesLaneLayout(w);
         float[] weights = new float[strip * k];
         for (int s0 = n0; s0 < n1; s0 += strip) {
             int height = Math.min(strip, n1 - s0);
             for (int r = 0; r < height; r++) {
-                if (lanes) {
-                    dequantizeLanes(w, s0 + r, weights, r * k);
-                } else {
-                    CodeDecoder.dequantizeRow(w, s0 + r, weights, r * k);
-                }
+                dequantizeRow(w, s0 + r, weights, r * k);
             }
             multiplyStrip(x, m, k, weights, height, out, w.rows(), s0);
+        }
+    }
+
+    @Override
+    void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset) {
+        if (usesLaneLayout(w)) {
+            dequantizeLanes(w, row, dst, dstOffset);
+        } else {
+            CodeDecoder.dequantizeRow(w, row, dst, dstOffset);
         }
     }
 

@@ -23,7 +23,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class ReferenceAgreementTest {
 
-    private static float[] gaussian(int length, long seed) {
+    static float[] gaussian(int length, long seed) {
         Random random = new Random(seed);
         float[] values = new float[length];
         for (int i = 0; i < length; i++) {
@@ -107,7 +107,7 @@ class ReferenceAgreementTest {
         }
     }
 
-    private static void check(
+    static void check(
             NDManager manager,
             ReferenceQuantizer.Result q,
             CpuPreparedWeight weight,

@@ -115,8 +115,8 @@ public final class KernelBenchTable {
     }
 
     /**
-     * Runs the quantized kernels until C2 has compiled them: interpreted Vector API code is about a
-     * hundred times slower and would otherwise leak into the first rows of the table.
+     * Runs the quantized kernels (decode and prefill paths) until C2 has compiled them: interpreted
+     * Vector API code is about a hundred times slower and would otherwise leak into the table.
      */
     private static void warmUp(CpuQuantizedMatmul backend, int groupSize, double seconds) {
         LinearShape shape = new LinearShape("warm-up", 1024, 2048);
@@ -124,6 +124,7 @@ public final class KernelBenchTable {
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray one = BenchWeights.activations(manager, 1, shape);
             NDArray eight = BenchWeights.activations(manager, 8, shape);
+            NDArray prefill = BenchWeights.activations(manager, ROWS[ROWS.length - 1], shape);
             for (int bits : BITS) {
                 try (QuantizedTensor q =
                                 BenchWeights.quantized(manager, shape, bits, groupSize, bits);
@@ -132,6 +133,7 @@ public final class KernelBenchTable {
                     while (System.nanoTime() < until) {
                         prepared.apply(one).close();
                         prepared.apply(eight).close();
+                        prepared.apply(prefill).close();
                     }
                 }
             }
