@@ -75,14 +75,27 @@ abstract class CpuKernel {
     }
 
     /**
-     * Returns the per-group sums of activation rows (the order inside a group does not matter).
+     * Lays out one activation row for {@link #matvec}. The default is {@link #layoutActivations}; a
+     * kernel may also multiply elements by powers of two that its decoding leaves on the codes,
+     * which is exact in floating point and leaves every product unchanged.
+     *
+     * @param x the activations, {@code K} floats
+     * @param w the weight the activations will be multiplied with
+     * @return {@code K} floats in the kernel's matrix-vector layout
+     */
+    float[] matvecActivations(FloatBuffer x, PackedMatrix w) {
+        return layoutActivations(x, 1, w);
+    }
+
+    /**
+     * Returns the per-group sums of activation rows, in the activations' own order.
      *
      * @param x {@code m} rows of {@code K}
      * @param m the number of rows
      * @param w the weight (for K and the group size)
      * @return {@code m * K / groupSize} sums
      */
-    static float[] groupSums(float[] x, int m, PackedMatrix w) {
+    static float[] groupSums(FloatBuffer x, int m, PackedMatrix w) {
         int groups = w.groups();
         int groupSize = w.groupSize();
         float[] sums = new float[m * groups];
@@ -90,7 +103,7 @@ abstract class CpuKernel {
             float s = 0;
             int base = i * groupSize;
             for (int k = 0; k < groupSize; k++) {
-                s += x[base + k];
+                s += x.get(base + k);
             }
             sums[i] = s;
         }

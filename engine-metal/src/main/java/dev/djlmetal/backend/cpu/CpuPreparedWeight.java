@@ -131,13 +131,14 @@ public final class CpuPreparedWeight implements PreparedWeight {
         if (m == 0) {
             return;
         }
-        float[] x = kernel.layoutActivations(input, m, matrix);
         long k = matrix.columns();
         if (m == 1) {
-            float[] sums = CpuKernel.groupSums(x, 1, matrix);
+            float[] x = kernel.matvecActivations(input, matrix);
+            float[] sums = CpuKernel.groupSums(input, 1, matrix);
             RowParallel.forRows(
                     matrix.rows(), 16, k, (n0, n1) -> kernel.matvec(matrix, x, sums, out, n0, n1));
         } else {
+            float[] x = kernel.layoutActivations(input, m, matrix);
             RowParallel.forRows(
                     matrix.rows(),
                     kernel.stripRows(),

@@ -21,6 +21,8 @@ final class PackedMatrix implements AutoCloseable {
 
     private final QuantizedTensor source;
     private final ByteBuffer packed;
+    private final ByteBuffer scaleBytes;
+    private final ByteBuffer biasBytes;
     private final FloatBuffer scales;
     private final FloatBuffer biases;
     private final int rows;
@@ -66,8 +68,10 @@ final class PackedMatrix implements AutoCloseable {
             biasBytes = copyToDirect(biasBytes);
             extra += scaleBytes.capacity() + biasBytes.capacity();
         }
-        this.scales = scaleBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
-        this.biases = biasBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.scaleBytes = scaleBytes.order(ByteOrder.nativeOrder());
+        this.biasBytes = biasBytes.order(ByteOrder.nativeOrder());
+        this.scales = this.scaleBytes.asFloatBuffer();
+        this.biases = this.biasBytes.asFloatBuffer();
         this.extraBytes = extra;
     }
 
@@ -106,6 +110,26 @@ final class PackedMatrix implements AutoCloseable {
 
     ByteBuffer packed() {
         return packed;
+    }
+
+    /** Returns the FLOAT32 scales, row-major {@code [N, groups]}, as native-order bytes. */
+    ByteBuffer scaleBytes() {
+        return scaleBytes;
+    }
+
+    /** Returns the FLOAT32 biases, row-major {@code [N, groups]}, as native-order bytes. */
+    ByteBuffer biasBytes() {
+        return biasBytes;
+    }
+
+    /** Returns the byte offset of a row's first scale (and first bias). */
+    int groupByteOffset(int row) {
+        return row * groups * 4;
+    }
+
+    /** Copies the {@link #groups()} scales of a row to {@code dst}. */
+    void copyScales(int row, float[] dst) {
+        scales.get(row * groups, dst, 0, groups);
     }
 
     float scale(int row, int group) {

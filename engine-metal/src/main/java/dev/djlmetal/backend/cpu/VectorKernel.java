@@ -17,11 +17,17 @@ import jdk.incubator.vector.VectorSpecies;
  * the boot layer.
  *
  * <p>For 2, 4 and 8-bit codes whose group spans a whole number of vectors of {@code L} words, one
- * vector load brings {@code L} words and each shift-and-mask step yields {@code L} codes, code
- * {@code s} of every word. The activations are laid out to match (inside each block of {@code L}
- * words, element {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no
- * shuffles. Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode
- * with scalar code into a small buffer and use SIMD for the arithmetic.
+ * vector load brings {@code L} words and each decoding step yields {@code L} codes, code {@code s}
+ * of every word. The activations are laid out to match (inside each block of {@code L} words,
+ * element {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no shuffles.
+ * Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode with scalar
+ * code into a small buffer and use SIMD for the arithmetic.
+ *
+ * <p>The matrix-vector path decodes code {@code s} with a single AND against the mask {@code
+ * (2^bits - 1) << bits * s}, leaving it multiplied by {@code 2^(bits * s)}, and converts that to
+ * float; the activation it meets was divided by the same power of two when it was laid out (see
+ * {@link #codeScaleExponent}). Both scalings are exact, so the products are those of the shifted
+ * codes, one instruction fewer per code.
  */
 final class VectorKernel extends CpuKernel {
 
@@ -47,18 +53,17 @@ final class VectorKernel extends CpuKernel {
 
     @Override
     float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w) {
-        float[] copy = new float[m * w.columns()];
-        x.get(0, copy);
+        float[] laid = new float[m * w.columns()];
         if (!usesLaneLayout(w)) {
-            return copy;
+            x.get(0, laid);
+            return laid;
         }
         int perWord = 32 / w.bits();
         int block = LANES * perWord;
-        float[] laid = new float[copy.length];
-        for (int base = 0; base < copy.length; base += block) {
+        for (int base = 0; base < laid.length; base += block) {
             for (int j = 0; j < LANES; j++) {
                 for (int s = 0; s < perWord; s++) {
-                    laid[base + s * LANES + j] = copy[base + j * perWord + s];
+                    laid[base + s * LANES + j] = x.get(base + j * perWord + s);
                 }
             }
         }
@@ -66,26 +71,83 @@ final class VectorKernel extends CpuKernel {
     }
 
     @Override
+    float[] matvecActivations(FloatBuffer x, PackedMatrix w) {
+        float[] laid = layoutActivations(x, 1, w);
+        if (!usesLaneLayout(w)) {
+            return laid;
+        }
+        int bits = w.bits();
+        int perWord = 32 / bits;
+        float[] factors = new float[perWord];
+        for (int s = 0; s < perWord; s++) {
+            factors[s] = Math.scalb(1f, -codeScaleExponent(bits, s));
+        }
+        for (int base = 0; base < laid.length; base += LANES * perWord) {
+            for (int s = 0; s < perWord; s++) {
+                for (int j = 0; j < LANES; j++) {
+                    laid[base + s * LANES + j] *= factors[s];
+                }
+            }
+        }
+        return laid;
+    }
+
+    /**
+     * Returns {@code e} such that the matrix-vector decoding of code {@code s} of a word yields
+     * {@code code * 2^e}: 2-bit codes 8 to 15 come from the word shifted right by 16 and the last
+     * 4-bit and 8-bit codes from a shift to the bottom, every other code stays in place.
+     *
+     * @param bits 2, 4 or 8
+     * @param s the code's position in its word
+     * @return the exponent
+     */
+    static int codeScaleExponent(int bits, int s) {
+        int perWord = 32 / bits;
+        if (bits == 2) {
+            return 2 * (s % 8);
+        }
+        return s == perWord - 1 ? 0 : bits * s;
+    }
+
+    @Override
     void matvec(PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
         boolean lanes = usesLaneLayout(w);
         float[] codes = new float[w.groupSize()];
+        float[] scales = new float[w.groups()];
         for (int n = n0; n < n1; n++) {
             float dot;
             if (!lanes) {
                 dot = rowDecoded(w, n, x, codes);
-            } else if (w.bits() == 4) {
-                dot = rowLanes4(w, n, x);
-            } else if (w.bits() == 8) {
-                dot = rowLanes8(w, n, x);
             } else {
-                dot = rowLanes2(w, n, x);
+                w.copyScales(n, scales);
+                if (w.bits() == 4) {
+                    dot = rowLanes4(w, n, x, scales);
+                } else if (w.bits() == 8) {
+                    dot = rowLanes8(w, n, x, scales);
+                } else {
+                    dot = rowLanes2(w, n, x, scales);
+                }
             }
-            float biasTerm = 0;
-            for (int g = 0; g < w.groups(); g++) {
-                biasTerm += w.bias(n, g) * groupSums[g];
-            }
-            out.put(n, dot + biasTerm);
+            out.put(n, dot + biasTerm(w, n, groupSums));
         }
+    }
+
+    /** Returns {@code sum_g bias[n, g] * groupSums[g]}. */
+    private static float biasTerm(PackedMatrix w, int n, float[] groupSums) {
+        ByteBuffer biases = w.biasBytes();
+        int offset = w.groupByteOffset(n);
+        int groups = w.groups();
+        FloatVector acc = FloatVector.zero(FLOAT);
+        int g = 0;
+        for (; g + LANES <= groups; g += LANES) {
+            FloatVector b = FloatVector.fromByteBuffer(FLOAT, biases, offset + g * 4, ORDER);
+            acc = b.fma(FloatVector.fromArray(FLOAT, groupSums, g), acc);
+        }
+        float total = acc.reduceLanes(VectorOperators.ADD);
+        for (; g < groups; g++) {
+            total += biases.getFloat(offset + g * 4) * groupSums[g];
+        }
+        return total;
     }
 
     /*
@@ -100,109 +162,137 @@ final class VectorKernel extends CpuKernel {
      *    than entering them on-stack with vectors that the interpreter already boxed.
      */
 
-    /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 4-bit codes (8 per word). */
-    private static float rowLanes4(PackedMatrix w, int n, float[] x) {
-        IntVector mask = IntVector.broadcast(INT, 0xF);
+    /**
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 4-bit codes (8 per word), with
+     * {@code x} from {@link #matvecActivations} and the row's scales copied to {@code scales} (a
+     * buffer read inside the loop is a call that spills every vector register).
+     */
+    private static float rowLanes4(PackedMatrix w, int n, float[] x, float[] scales) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xF);
+        IntVector mask1 = IntVector.broadcast(INT, 0xF0);
+        IntVector mask2 = IntVector.broadcast(INT, 0xF00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xF000);
+        IntVector mask4 = IntVector.broadcast(INT, 0xF0000);
+        IntVector mask5 = IntVector.broadcast(INT, 0xF00000);
+        IntVector mask6 = IntVector.broadcast(INT, 0xF000000);
         ByteBuffer packed = w.packed();
         int offset = w.rowByteOffset(n);
         int chunks = w.wordsPerRow() / LANES;
-        int chunksPerGroup = w.wordsPerGroup() / LANES;
+        int groupShift = Integer.numberOfTrailingZeros(w.wordsPerGroup() / LANES);
         FloatVector total = FloatVector.zero(FLOAT);
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
             int xo = c * LANES * 8;
-            FloatVector q0 = v.and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
-            FloatVector q1 = v.lanewise(LSHR, 4).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
-            FloatVector q2 = v.lanewise(LSHR, 8).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
             a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
-            FloatVector q3 = v.lanewise(LSHR, 12).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
             a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
-            FloatVector q4 = v.lanewise(LSHR, 16).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q4 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats();
             a0 = q4.fma(FloatVector.fromArray(FLOAT, x, xo + 4 * LANES), a0);
-            FloatVector q5 = v.lanewise(LSHR, 20).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q5 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats();
             a1 = q5.fma(FloatVector.fromArray(FLOAT, x, xo + 5 * LANES), a1);
-            FloatVector q6 = v.lanewise(LSHR, 24).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q6 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats();
             a0 = q6.fma(FloatVector.fromArray(FLOAT, x, xo + 6 * LANES), a0);
-            FloatVector q7 = v.lanewise(LSHR, 28).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q7 = v.lanewise(LSHR, 28).convert(I2F, 0).reinterpretAsFloats();
             a1 = q7.fma(FloatVector.fromArray(FLOAT, x, xo + 7 * LANES), a1);
-            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
-            total = a0.add(a1).fma(scale, total);
+            float scale = scales[c >> groupShift];
+            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 8-bit codes (4 per word). */
-    private static float rowLanes8(PackedMatrix w, int n, float[] x) {
-        IntVector mask = IntVector.broadcast(INT, 0xFF);
+    /**
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 8-bit codes (4 per word), with
+     * {@code x} from {@link #matvecActivations} and the row's scales copied to {@code scales} (a
+     * buffer read inside the loop is a call that spills every vector register).
+     */
+    private static float rowLanes8(PackedMatrix w, int n, float[] x, float[] scales) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xFF);
+        IntVector mask1 = IntVector.broadcast(INT, 0xFF00);
+        IntVector mask2 = IntVector.broadcast(INT, 0xFF0000);
         ByteBuffer packed = w.packed();
         int offset = w.rowByteOffset(n);
         int chunks = w.wordsPerRow() / LANES;
-        int chunksPerGroup = w.wordsPerGroup() / LANES;
+        int groupShift = Integer.numberOfTrailingZeros(w.wordsPerGroup() / LANES);
         FloatVector total = FloatVector.zero(FLOAT);
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
             int xo = c * LANES * 4;
-            FloatVector q0 = v.and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
-            FloatVector q1 = v.lanewise(LSHR, 8).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
-            FloatVector q2 = v.lanewise(LSHR, 16).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
             a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
-            FloatVector q3 = v.lanewise(LSHR, 24).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q3 = v.lanewise(LSHR, 24).convert(I2F, 0).reinterpretAsFloats();
             a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
-            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
-            total = a0.add(a1).fma(scale, total);
+            float scale = scales[c >> groupShift];
+            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 2-bit codes (16 per word). */
-    private static float rowLanes2(PackedMatrix w, int n, float[] x) {
-        IntVector mask = IntVector.broadcast(INT, 0x3);
+    /**
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 2-bit codes (16 per word), with
+     * {@code x} from {@link #matvecActivations}: codes 0 to 7 are masked in place, codes 8 to 15 in
+     * the word shifted right by 16.
+     */
+    private static float rowLanes2(PackedMatrix w, int n, float[] x, float[] scales) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x3);
+        IntVector mask1 = IntVector.broadcast(INT, 0xC);
+        IntVector mask2 = IntVector.broadcast(INT, 0x30);
+        IntVector mask3 = IntVector.broadcast(INT, 0xC0);
+        IntVector mask4 = IntVector.broadcast(INT, 0x300);
+        IntVector mask5 = IntVector.broadcast(INT, 0xC00);
+        IntVector mask6 = IntVector.broadcast(INT, 0x3000);
+        IntVector mask7 = IntVector.broadcast(INT, 0xC000);
         ByteBuffer packed = w.packed();
         int offset = w.rowByteOffset(n);
         int chunks = w.wordsPerRow() / LANES;
-        int chunksPerGroup = w.wordsPerGroup() / LANES;
+        int groupShift = Integer.numberOfTrailingZeros(w.wordsPerGroup() / LANES);
         FloatVector total = FloatVector.zero(FLOAT);
         for (int c = 0; c < chunks; c++) {
             IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
+            IntVector u = v.lanewise(LSHR, 16);
             int xo = c * LANES * 16;
-            FloatVector q0 = v.and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
-            FloatVector q1 = v.lanewise(LSHR, 2).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
-            FloatVector q2 = v.lanewise(LSHR, 4).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
             a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
-            FloatVector q3 = v.lanewise(LSHR, 6).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
             a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
-            FloatVector q4 = v.lanewise(LSHR, 8).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q4 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats();
             a0 = q4.fma(FloatVector.fromArray(FLOAT, x, xo + 4 * LANES), a0);
-            FloatVector q5 = v.lanewise(LSHR, 10).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q5 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats();
             a1 = q5.fma(FloatVector.fromArray(FLOAT, x, xo + 5 * LANES), a1);
-            FloatVector q6 = v.lanewise(LSHR, 12).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q6 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats();
             a0 = q6.fma(FloatVector.fromArray(FLOAT, x, xo + 6 * LANES), a0);
-            FloatVector q7 = v.lanewise(LSHR, 14).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q7 = v.and(mask7).convert(I2F, 0).reinterpretAsFloats();
             a1 = q7.fma(FloatVector.fromArray(FLOAT, x, xo + 7 * LANES), a1);
-            FloatVector q8 = v.lanewise(LSHR, 16).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q8 = u.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             a0 = q8.fma(FloatVector.fromArray(FLOAT, x, xo + 8 * LANES), a0);
-            FloatVector q9 = v.lanewise(LSHR, 18).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q9 = u.and(mask1).convert(I2F, 0).reinterpretAsFloats();
             a1 = q9.fma(FloatVector.fromArray(FLOAT, x, xo + 9 * LANES), a1);
-            FloatVector q10 = v.lanewise(LSHR, 20).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q10 = u.and(mask2).convert(I2F, 0).reinterpretAsFloats();
             a0 = q10.fma(FloatVector.fromArray(FLOAT, x, xo + 10 * LANES), a0);
-            FloatVector q11 = v.lanewise(LSHR, 22).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q11 = u.and(mask3).convert(I2F, 0).reinterpretAsFloats();
             a1 = q11.fma(FloatVector.fromArray(FLOAT, x, xo + 11 * LANES), a1);
-            FloatVector q12 = v.lanewise(LSHR, 24).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q12 = u.and(mask4).convert(I2F, 0).reinterpretAsFloats();
             a0 = q12.fma(FloatVector.fromArray(FLOAT, x, xo + 12 * LANES), a0);
-            FloatVector q13 = v.lanewise(LSHR, 26).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q13 = u.and(mask5).convert(I2F, 0).reinterpretAsFloats();
             a1 = q13.fma(FloatVector.fromArray(FLOAT, x, xo + 13 * LANES), a1);
-            FloatVector q14 = v.lanewise(LSHR, 28).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q14 = u.and(mask6).convert(I2F, 0).reinterpretAsFloats();
             a0 = q14.fma(FloatVector.fromArray(FLOAT, x, xo + 14 * LANES), a0);
-            FloatVector q15 = v.lanewise(LSHR, 30).and(mask).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector q15 = u.and(mask7).convert(I2F, 0).reinterpretAsFloats();
             a1 = q15.fma(FloatVector.fromArray(FLOAT, x, xo + 15 * LANES), a1);
-            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(n, c / chunksPerGroup));
-            total = a0.add(a1).fma(scale, total);
+            float scale = scales[c >> groupShift];
+            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }

@@ -90,16 +90,24 @@ public class LlamaAttention extends AbstractBlock {
             k = pastKey.concat(k, 2);
             v = pastValue.concat(v, 2);
         }
-        int groups = heads / kvHeads;
-        NDArray kAll = groups > 1 ? k.repeat(1, groups) : k;
-        NDArray vAll = groups > 1 ? v.repeat(1, groups) : v;
-
-        NDArray scores = q.matMul(kAll.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim));
+        // Grouped-query attention without repeating keys and values: the query heads that share a
+        // key/value head (h = kv * groups + g) become extra rows of one matmul with that head.
+        long groups = heads / kvHeads;
+        long past = k.getShape().get(2);
+        NDArray grouped = q.reshape(batch, kvHeads, groups * seq, headDim);
+        NDArray scores =
+                grouped.matMul(k.transpose(0, 1, 3, 2))
+                        .mul(1.0 / Math.sqrt(headDim))
+                        .reshape(batch, heads, seq, past);
         if (bias != null) {
             scores = scores.add(bias);
         }
-        NDArray probs = scores.toType(DataType.FLOAT32, false).softmax(-1);
-        NDArray context = probs.toType(q.getDataType(), false).matMul(vAll);
+        NDArray probs =
+                scores.toType(DataType.FLOAT32, false)
+                        .softmax(-1)
+                        .toType(q.getDataType(), false)
+                        .reshape(batch, kvHeads, groups * seq, past);
+        NDArray context = probs.matMul(v).reshape(batch, heads, seq, headDim);
         context = context.transpose(0, 2, 1, 3).reshape(batch, seq, (long) heads * headDim);
         NDArray out = oProj.forward(ps, new NDList(context), training).head();
         return new NDList(out, k, v);
