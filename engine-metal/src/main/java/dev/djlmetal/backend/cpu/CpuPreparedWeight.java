@@ -2,6 +2,7 @@ package dev.djlmetal.backend.cpu;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.djlmetal.backend.PreparedWeight;
@@ -16,8 +17,8 @@ import java.nio.FloatBuffer;
  * <p>Activations are read through {@code NDArray.toByteBuffer(true)} (a direct buffer over the
  * tensor memory for contiguous FLOAT32 CPU tensors on PyTorch; FLOAT16 inputs are first converted
  * to FLOAT32), copied once into the kernel's heap layout ({@code M * K} floats, small next to the
- * weight), and the result is written into a direct buffer that becomes the output NDArray without a
- * copy ({@code NDManager.create} over a direct buffer wraps it on PyTorch).
+ * weight), and the kernel writes the result straight into the memory of an output array that
+ * PyTorch allocated (on other engines, into a direct buffer that becomes the output array).
  */
 public final class CpuPreparedWeight implements PreparedWeight {
 
@@ -26,6 +27,12 @@ public final class CpuPreparedWeight implements PreparedWeight {
 
     /** The name of the path that dequantizes row chunks and multiplies them with the engine. */
     public static final String BLAS_PATH = "blas";
+
+    /**
+     * The engine whose {@code NDArray.toByteBuffer(true)} returns a direct buffer over the array's
+     * own memory for contiguous CPU arrays.
+     */
+    private static final String WRITABLE_ENGINE = "PyTorch";
 
     private final PackedMatrix matrix;
     private final CpuKernel kernel;
@@ -67,26 +74,46 @@ public final class CpuPreparedWeight implements PreparedWeight {
         if (m >= blasMinRows) {
             return applyChunked(x, m, outShape);
         }
-        ByteBuffer outBytes =
-                ByteBuffer.allocateDirect(Math.multiplyExact(Math.multiplyExact(m, n), 4))
-                        .order(ByteOrder.nativeOrder());
         NDArray x32 = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+        NDArray out;
         try {
             FloatBuffer input =
                     x32.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            multiply(input, m, outBytes.asFloatBuffer());
+            out = multiplyInto(input, m, outShape, x.getManager());
         } finally {
             if (x32 != x) {
                 x32.close();
             }
         }
-        NDArray out = x.getManager().create(outBytes, outShape, DataType.FLOAT32);
         if (type == DataType.FLOAT32) {
             return out;
         }
         NDArray half = out.toType(type, false);
         out.close();
         return half;
+    }
+
+    /**
+     * Multiplies into a new FLOAT32 array. On PyTorch the kernel writes straight into the memory of
+     * an array the engine allocated, which is freed as soon as the array is closed; elsewhere it
+     * writes into a direct buffer that becomes the array.
+     */
+    private NDArray multiplyInto(FloatBuffer input, int m, Shape outShape, NDManager manager) {
+        if (WRITABLE_ENGINE.equals(manager.getEngine().getEngineName())) {
+            NDArray out = manager.create(outShape, DataType.FLOAT32);
+            ByteBuffer memory = out.toByteBuffer(true);
+            if (memory.isDirect() && !memory.isReadOnly()) {
+                multiply(input, m, memory.order(ByteOrder.nativeOrder()).asFloatBuffer());
+                return out;
+            }
+            out.close();
+        }
+        ByteBuffer outBytes =
+                ByteBuffer.allocateDirect(
+                                Math.multiplyExact(Math.multiplyExact(m, matrix.rows()), 4))
+                        .order(ByteOrder.nativeOrder());
+        multiply(input, m, outBytes.asFloatBuffer());
+        return manager.create(outBytes, outShape, DataType.FLOAT32);
     }
 
     private NDArray applyChunked(NDArray x, int m, Shape outShape) {

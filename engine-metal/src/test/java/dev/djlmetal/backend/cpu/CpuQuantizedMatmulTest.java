@@ -1,5 +1,6 @@
 package dev.djlmetal.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -19,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class CpuQuantizedMatmulTest {
 
@@ -102,6 +104,33 @@ class CpuQuantizedMatmulTest {
                             type,
                             i);
             assertEquals(expected[i], got[i], allowed, where);
+        }
+    }
+
+    /**
+     * Products large enough to be split across the calling thread and the pool match the reference
+     * and give the same bits on every call: a call must not return while a pool worker is still
+     * writing its rows (the output memory is uninitialized, so a missed range shows).
+     */
+    @ParameterizedTest(name = "{0}-bit")
+    @ValueSource(ints = {2, 4, 8, 3})
+    void productsSplitAcrossThreadsWriteEveryRowOnEveryCall(int bits) {
+        RandomQuantized q = new RandomQuantized(700, 512, bits, 128, 21);
+        CpuQuantizedMatmul backend = new CpuQuantizedMatmul(kernel("vector"));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
+            try (CpuPreparedWeight weight = backend.prepare(tensor)) {
+                for (int m : new int[] {1, 3}) {
+                    checkProduct(manager, q, weight, m, DataType.FLOAT32, 1e-5);
+                    NDArray x = manager.create(q.activations(m, 5), new Shape(m, q.columns));
+                    float[] first = weight.apply(x).toFloatArray();
+                    for (int call = 0; call < 300; call++) {
+                        try (NDArray again = weight.apply(x)) {
+                            assertArrayEquals(first, again.toFloatArray(), "call " + call);
+                        }
+                    }
+                }
+            }
         }
     }
 
