@@ -14,8 +14,9 @@ import java.nio.FloatBuffer;
  * The prefill path of the cpu backend: the weight is dequantized a chunk of output rows at a time
  * into one reusable direct buffer, which is wrapped as a FLOAT32 tensor without a copy and
  * multiplied by the engine's float matmul (an optimized BLAS on PyTorch). Only one chunk exists at
- * a time (one buffer of at most {@value #CHUNK_FLOATS} floats, or one strip, per calling thread),
- * so no dequantized copy of the weight stays resident.
+ * a time (one buffer of at most {@value #CHUNK_FLOATS} floats, or one strip, per calling thread,
+ * next to a reusable buffer for the laid-out activations), so no dequantized copy of the weight
+ * stays resident.
  *
  * <p>The rows are dequantized in the kernel's activation layout and the activations are laid out
  * the same way, which leaves every dot product unchanged. Dequantization runs on the calling
@@ -27,6 +28,13 @@ final class ChunkedFloatProduct {
 
     /** The target size of one dequantized chunk in floats (2 MB, to stay in the L2/L3 caches). */
     static final int CHUNK_FLOATS = 1 << 19;
+
+    /**
+     * The largest activation matrix laid out in the reusable per-thread buffers (8 MB, a prefill of
+     * a few hundred tokens); larger ones get buffers of their own, so that one long prompt does not
+     * pin its size for the life of the thread.
+     */
+    static final int ACTIVATION_SCRATCH_FLOATS = 1 << 21;
 
     private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
 
@@ -40,17 +48,31 @@ final class ChunkedFloatProduct {
 
         final float[] rows;
         final ByteBuffer chunk;
+        final float[] activations;
+        final ByteBuffer activationBytes;
 
-        private Scratch(int floats) {
-            rows = new float[floats];
-            chunk = ByteBuffer.allocateDirect(floats * 4).order(ByteOrder.nativeOrder());
+        private Scratch(int chunkFloats, int activationFloats) {
+            rows = new float[chunkFloats];
+            chunk = ByteBuffer.allocateDirect(chunkFloats * 4).order(ByteOrder.nativeOrder());
+            activations = new float[activationFloats];
+            activationBytes =
+                    ByteBuffer.allocateDirect(activationFloats * 4).order(ByteOrder.nativeOrder());
         }
 
-        /** Returns this thread's buffers, grown to at least {@code floats} floats. */
-        static Scratch forThread(int floats) {
+        /**
+         * Returns this thread's buffers, grown to at least {@code chunkFloats} and {@code
+         * activationFloats} floats.
+         */
+        static Scratch forThread(int chunkFloats, int activationFloats) {
             Scratch scratch = SCRATCH.get();
-            if (scratch == null || scratch.rows.length < floats) {
-                scratch = new Scratch(floats);
+            if (scratch == null
+                    || scratch.rows.length < chunkFloats
+                    || scratch.activations.length < activationFloats) {
+                int chunk = Math.max(chunkFloats, scratch == null ? 0 : scratch.rows.length);
+                int laid =
+                        Math.max(
+                                activationFloats, scratch == null ? 0 : scratch.activations.length);
+                scratch = new Scratch(chunk, laid);
                 SCRATCH.set(scratch);
             }
             return scratch;
@@ -93,8 +115,23 @@ final class ChunkedFloatProduct {
         try (NDManager scope = manager.newSubManager()) {
             FloatBuffer input =
                     x32.toByteBuffer(true).order(ByteOrder.nativeOrder()).asFloatBuffer();
-            NDArray x = scope.create(kernel.layoutActivations(input, m, w), new Shape(m, k));
-            Scratch scratch = Scratch.forThread(chunkRows * k);
+            int activationFloats = m * k;
+            boolean reuse = activationFloats <= ACTIVATION_SCRATCH_FLOATS;
+            Scratch scratch = Scratch.forThread(chunkRows * k, reuse ? activationFloats : 0);
+            NDArray x;
+            if (reuse) {
+                kernel.layoutActivations(input, m, w, scratch.activations);
+                scratch.activationBytes
+                        .asFloatBuffer()
+                        .put(0, scratch.activations, 0, activationFloats);
+                ByteBuffer laid =
+                        scratch.activationBytes
+                                .slice(0, activationFloats * 4)
+                                .order(ByteOrder.nativeOrder());
+                x = scope.create(laid, new Shape(m, k), DataType.FLOAT32);
+            } else {
+                x = scope.create(kernel.layoutActivations(input, m, w), new Shape(m, k));
+            }
             float[] rows = scratch.rows;
             ByteBuffer chunk = scratch.chunk;
             NDList parts = new NDList();

@@ -23,7 +23,22 @@ abstract class CpuKernel {
      * @param w the weight the activations will be multiplied with
      * @return {@code m * K} floats, each group's elements permuted as the kernel decodes them
      */
-    abstract float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w);
+    final float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w) {
+        float[] laid = new float[m * w.columns()];
+        layoutActivations(x, m, w, laid);
+        return laid;
+    }
+
+    /**
+     * Copies {@code m} activation rows of length {@code K} into the kernel's layout in {@code dst}.
+     *
+     * @param x the activations, row-major {@code [m, K]}
+     * @param m the number of rows
+     * @param w the weight the activations will be multiplied with
+     * @param dst receives {@code m * K} floats, each group's elements permuted as the kernel
+     *     decodes them
+     */
+    abstract void layoutActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst);
 
     /**
      * Matrix-vector product for one activation row: {@code out[n] = sum_g scale[n, g] * dot(x_g,

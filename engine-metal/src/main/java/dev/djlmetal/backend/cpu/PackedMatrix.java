@@ -1,6 +1,7 @@
 package dev.djlmetal.backend.cpu;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.djlmetal.quant.QuantizedTensor;
 import java.nio.ByteBuffer;
@@ -57,6 +58,8 @@ final class PackedMatrix implements AutoCloseable {
         } else {
             convertedScales = weight.scales().toType(DataType.FLOAT32, true);
             convertedBiases = weight.biases().toType(DataType.FLOAT32, true);
+            // owned by this view, not by an NDScope that happens to be open on first use
+            NDScope.unregister(convertedScales, convertedBiases);
             extra += (convertedScales.size() + convertedBiases.size()) * 4;
         }
         NDArray s = convertedScales == null ? weight.scales() : convertedScales;
@@ -100,7 +103,9 @@ final class PackedMatrix implements AutoCloseable {
     void checkOpen() {
         if (source.packed().isReleased()
                 || source.scales().isReleased()
-                || source.biases().isReleased()) {
+                || source.biases().isReleased()
+                || (convertedScales != null
+                        && (convertedScales.isReleased() || convertedBiases.isReleased()))) {
             throw new IllegalStateException(
                     "The quantized tensor "
                             + source

@@ -11,10 +11,8 @@ final class ScalarKernel extends CpuKernel {
     }
 
     @Override
-    float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w) {
-        float[] copy = new float[m * w.columns()];
-        x.get(0, copy);
-        return copy;
+    void layoutActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
+        x.get(0, dst, 0, m * w.columns());
     }
 
     @Override

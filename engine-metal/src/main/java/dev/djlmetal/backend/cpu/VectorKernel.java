@@ -52,22 +52,21 @@ final class VectorKernel extends CpuKernel {
     }
 
     @Override
-    float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w) {
-        float[] laid = new float[m * w.columns()];
+    void layoutActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
+        int length = m * w.columns();
         if (!usesLaneLayout(w)) {
-            x.get(0, laid);
-            return laid;
+            x.get(0, dst, 0, length);
+            return;
         }
         int perWord = 32 / w.bits();
         int block = LANES * perWord;
-        for (int base = 0; base < laid.length; base += block) {
+        for (int base = 0; base < length; base += block) {
             for (int j = 0; j < LANES; j++) {
                 for (int s = 0; s < perWord; s++) {
-                    laid[base + s * LANES + j] = x.get(base + j * perWord + s);
+                    dst[base + s * LANES + j] = x.get(base + j * perWord + s);
                 }
             }
         }
-        return laid;
     }
 
     @Override

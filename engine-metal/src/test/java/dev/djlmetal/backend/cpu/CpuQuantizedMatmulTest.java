@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.djlmetal.quant.QuantSpec;
@@ -145,6 +146,29 @@ class CpuQuantizedMatmulTest {
                 assertEquals(2L * 9 * 2 * 4, weight.extraResidentBytes());
                 checkProduct(manager, q, weight, 1, DataType.FLOAT32, 1e-5);
                 checkProduct(manager, q, weight, 4, DataType.FLOAT32, 1e-5);
+            }
+        }
+    }
+
+    /**
+     * A weight prepared on first use inside a caller's {@link NDScope} (as a generation step does)
+     * keeps its converted scales when that scope closes.
+     */
+    @Test
+    void weightPreparedInsideAnNDScopeOutlivesTheScope() {
+        RandomQuantized q = new RandomQuantized(9, 128, 4, 64, 8);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            q.roundScalesToHalf(manager);
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT16);
+            CpuQuantizedMatmul backend = new CpuQuantizedMatmul(kernel("vector"));
+            CpuPreparedWeight weight;
+            try (NDScope ignored = new NDScope()) {
+                weight = backend.prepare(tensor);
+                checkProduct(manager, q, weight, 1, DataType.FLOAT32, 1e-5);
+            }
+            try (weight) {
+                checkProduct(manager, q, weight, 1, DataType.FLOAT32, 1e-5);
+                checkProduct(manager, q, weight, 20, DataType.FLOAT32, 1e-5);
             }
         }
     }

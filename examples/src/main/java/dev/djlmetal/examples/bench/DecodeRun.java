@@ -89,7 +89,7 @@ public final class DecodeRun {
                 NDArray ids = step.create(prefill, new Shape(1, prefill.length));
                 long cpuStart = cpuNanos();
                 start = System.nanoTime();
-                NDList out = model.forward(ids, KvCache.empty());
+                NDList out = model.forward(ids, KvCache.empty(), null, 1);
                 lastArgmax(out.head());
                 result.addProperty("prefillSeconds", (System.nanoTime() - start) / 1e9);
                 result.addProperty("prefillCpuSeconds", (cpuNanos() - cpuStart) / 1e9);
@@ -119,7 +119,10 @@ public final class DecodeRun {
             try (NDManager step = session.newSubManager()) {
                 NDList out =
                         model.forward(
-                                step.create(prompt, new Shape(1, prompt.length)), KvCache.empty());
+                                step.create(prompt, new Shape(1, prompt.length)),
+                                KvCache.empty(),
+                                null,
+                                1);
                 next = lastArgmax(out.head());
                 cache = out.subNDList(1);
                 cache.attach(session);
@@ -131,7 +134,9 @@ public final class DecodeRun {
                     NDList out =
                             model.forward(
                                     step.create(new long[] {next}, new Shape(1, 1)),
-                                    KvCache.of(cache));
+                                    KvCache.of(cache),
+                                    null,
+                                    1);
                     next = lastArgmax(out.head());
                     NDList present = out.subNDList(1);
                     present.attach(session);

@@ -3,6 +3,7 @@ package dev.djlmetal.zoo.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -53,6 +54,14 @@ public class LlamaForCausalLM extends AbstractBlock {
 
     /** The name of the optional attention mask array in the input NDList. */
     public static final String ATTENTION_MASK = "attention_mask";
+
+    /**
+     * The forward parameter (a key of {@code params} with a positive {@link Integer} value) that
+     * asks for the logits of only the last positions, as transformers' {@code logits_to_keep}:
+     * generation needs the last one only, and skipping the others saves most of the output
+     * projection of a prefill and its {@code [seq, vocab]} result.
+     */
+    public static final String LOGITS_TO_KEEP = "logits_to_keep";
 
     private static final byte VERSION = 1;
 
@@ -124,12 +133,54 @@ public class LlamaForCausalLM extends AbstractBlock {
         return forward(ps, inputs, false);
     }
 
+    /**
+     * Runs the model on token ids with a past cache and an optional attention mask, returning the
+     * logits of the last {@code logitsToKeep} positions only.
+     *
+     * @param inputIds INT64 {@code [batch, seq]}
+     * @param cache the past keys and values
+     * @param attentionMask INT64 {@code [batch, past + seq]} (1 = attend, 0 = padding), or null
+     * @param logitsToKeep the number of last positions whose logits are computed (at least 1)
+     * @return the logits {@code [batch, min(seq, logitsToKeep), vocab]} followed by the present
+     *     cache
+     * @throws IllegalArgumentException when {@code logitsToKeep} is not positive
+     */
+    public NDList forward(
+            NDArray inputIds, KvCache cache, NDArray attentionMask, int logitsToKeep) {
+        NDList inputs = new NDList(inputIds);
+        inputs.addAll(cache.arrays());
+        if (attentionMask != null) {
+            attentionMask.setName(ATTENTION_MASK);
+            inputs.add(attentionMask);
+        }
+        ParameterStore ps = new ParameterStore(inputIds.getManager(), false);
+        return forward(ps, inputs, false, keepLastLogits(logitsToKeep));
+    }
+
+    /**
+     * Returns forward parameters that ask for the logits of the last {@code count} positions only
+     * (see {@link #LOGITS_TO_KEEP}).
+     *
+     * @param count the number of last positions (at least 1)
+     * @return the parameters to pass to {@code forward(ps, inputs, training, params)}
+     * @throws IllegalArgumentException when {@code count} is not positive
+     */
+    public static PairList<String, Object> keepLastLogits(int count) {
+        if (count < 1) {
+            throw new IllegalArgumentException(
+                    LOGITS_TO_KEEP + " must be at least 1, got " + count);
+        }
+        PairList<String, Object> params = new PairList<>();
+        params.add(LOGITS_TO_KEEP, count);
+        return params;
+    }
+
     /** {@inheritDoc} */
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList out = model.forward(ps, inputs, training);
-        NDArray hidden = out.head();
+        NDArray hidden = lastPositions(out.head(), params);
         NDArray logits;
         if (lmHead != null) {
             logits = lmHead.forward(ps, new NDList(hidden), training).head();
@@ -141,6 +192,20 @@ public class LlamaForCausalLM extends AbstractBlock {
         }
         out.set(0, logits);
         return out;
+    }
+
+    private static NDArray lastPositions(NDArray hidden, PairList<String, Object> params) {
+        Object keep = params == null ? null : params.get(LOGITS_TO_KEEP);
+        if (keep == null) {
+            return hidden;
+        }
+        if (!(keep instanceof Integer) || (Integer) keep < 1) {
+            throw new IllegalArgumentException(
+                    LOGITS_TO_KEEP + " must be a positive Integer, got " + keep);
+        }
+        long seq = hidden.getShape().get(1);
+        long count = Math.min(seq, (Integer) keep);
+        return count == seq ? hidden : hidden.get(new NDIndex(":, {}:", seq - count));
     }
 
     private NDArray tiedProjection(ParameterStore ps, NDArray hidden, boolean training) {

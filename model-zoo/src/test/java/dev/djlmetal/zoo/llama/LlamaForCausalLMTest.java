@@ -2,6 +2,7 @@ package dev.djlmetal.zoo.llama;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
@@ -57,6 +58,37 @@ class LlamaForCausalLMTest {
                 }
             }
             assertTrue(maxAbs > 0.5, "logits are not trivially small: " + maxAbs);
+        }
+    }
+
+    @Test
+    void logitsToKeepReturnsTheLastPositionsOfTheFullLogits() {
+        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson());
+        TinyWeights weights = TinyCheckpoints.randomWeights(config, 5);
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            weights.applyTo(model, manager);
+            int vocab = config.getVocabSize();
+            NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
+            NDList full = model.forward(ids, KvCache.empty());
+            float[] all = full.head().toFloatArray();
+            for (int keep : new int[] {1, 3, IDS.length, IDS.length + 4}) {
+                NDList out = model.forward(ids, KvCache.empty(), null, keep);
+                int kept = Math.min(keep, IDS.length);
+                assertEquals(new Shape(1, kept, vocab), out.head().getShape(), "keep " + keep);
+                float[] expected = new float[kept * vocab];
+                System.arraycopy(all, (IDS.length - kept) * vocab, expected, 0, expected.length);
+                assertArrayEquals(expected, out.head().toFloatArray(), 1e-5f, "keep " + keep);
+                assertArrayEquals(
+                        full.get(1).toFloatArray(),
+                        out.get(1).toFloatArray(),
+                        "cache, keep " + keep);
+            }
+            IllegalArgumentException zero =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> model.forward(ids, KvCache.empty(), null, 0));
+            assertTrue(zero.getMessage().contains(LlamaForCausalLM.LOGITS_TO_KEEP));
         }
     }
 
