@@ -38,6 +38,7 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
      */
     public CpuQuantizedMatmul(BackendSettings settings) {
         this(CpuKernels.select(settings), blasMinRows(settings));
+        OpenMpAdvice.logOnce();
     }
 
     CpuQuantizedMatmul(CpuKernel kernel) {

@@ -150,10 +150,12 @@ public final class DecodeBenchmark implements Callable<Integer> {
         System.out.printf(
                 Locale.ROOT,
                 "decode: %d greedy tokens after a %d-token prompt; prefill: %d tokens (logits of"
-                        + " every position); one JVM per configuration%n",
+                        + " the last position, as in generation); one JVM per configuration,"
+                        + " OMP_WAIT_POLICY=%s%n",
                 tokenCount,
                 promptTokens,
-                prefillTokens);
+                prefillTokens,
+                System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"));
         System.out.printf(
                 Locale.ROOT,
                 "measured memory read bandwidth: %.1f GB/s (SIMD sum over a %d MB direct"

@@ -55,12 +55,13 @@ public final class KernelBenchTable {
         warmUp(backend, groupSize, quick ? 3 : 8);
         System.out.printf(
                 Locale.ROOT,
-                "machine: %s %s, %d processors, Java %s, cpu kernel %s%n",
+                "machine: %s %s, %d processors, Java %s, cpu kernel %s, OMP_WAIT_POLICY=%s%n",
                 System.getProperty("os.name"),
                 System.getProperty("os.arch"),
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
-                backend.kernelName());
+                backend.kernelName(),
+                System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"));
         System.out.printf(
                 Locale.ROOT,
                 "measured memory read bandwidth: %.1f GB/s (multi-threaded SIMD sum over a %d MB"

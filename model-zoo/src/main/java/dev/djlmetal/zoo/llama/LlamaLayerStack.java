@@ -3,6 +3,7 @@ package dev.djlmetal.zoo.llama;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -80,13 +81,33 @@ public class LlamaLayerStack extends AbstractBlock {
             if (bias != null) {
                 layerIn.add(bias);
             }
-            NDList out = layers.get(i).forward(ps, layerIn, training);
+            NDList out = forwardLayer(ps, layers.get(i), layerIn, training);
+            if (i > 0 && !training) {
+                hidden.close();
+            }
             hidden = out.get(0);
             present.add(out.get(1));
             present.add(out.get(2));
         }
         present.set(0, hidden);
         return present;
+    }
+
+    /**
+     * Runs one layer. In inference its temporaries are closed as soon as it returns (DJL would
+     * otherwise keep every intermediate array of every layer until the caller's manager closes,
+     * which for a prefill is hundreds of megabytes); in training they stay for the backward pass.
+     */
+    private static NDList forwardLayer(
+            ParameterStore ps, Block layer, NDList layerIn, boolean training) {
+        if (training) {
+            return layer.forward(ps, layerIn, true);
+        }
+        try (NDScope scope = new NDScope()) {
+            NDList out = layer.forward(ps, layerIn, false);
+            NDScope.unregister(out);
+            return out;
+        }
     }
 
     /** {@inheritDoc} */
