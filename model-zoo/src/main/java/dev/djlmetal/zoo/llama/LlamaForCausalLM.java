@@ -123,14 +123,7 @@ public class LlamaForCausalLM extends AbstractBlock {
      * @return {@code [logits, key_0, value_0, ...]} as described by the forward contract
      */
     public NDList forward(NDArray inputIds, KvCache cache, NDArray attentionMask) {
-        NDList inputs = new NDList(inputIds);
-        inputs.addAll(cache.arrays());
-        if (attentionMask != null) {
-            attentionMask.setName(ATTENTION_MASK);
-            inputs.add(attentionMask);
-        }
-        ParameterStore ps = new ParameterStore(inputIds.getManager(), false);
-        return forward(ps, inputs, false);
+        return forward(inputIds, cache, attentionMask, null);
     }
 
     /**
@@ -147,6 +140,14 @@ public class LlamaForCausalLM extends AbstractBlock {
      */
     public NDList forward(
             NDArray inputIds, KvCache cache, NDArray attentionMask, int logitsToKeep) {
+        return forward(inputIds, cache, attentionMask, keepLastLogits(logitsToKeep));
+    }
+
+    private NDList forward(
+            NDArray inputIds,
+            KvCache cache,
+            NDArray attentionMask,
+            PairList<String, Object> params) {
         NDList inputs = new NDList(inputIds);
         inputs.addAll(cache.arrays());
         if (attentionMask != null) {
@@ -154,7 +155,7 @@ public class LlamaForCausalLM extends AbstractBlock {
             inputs.add(attentionMask);
         }
         ParameterStore ps = new ParameterStore(inputIds.getManager(), false);
-        return forward(ps, inputs, false, keepLastLogits(logitsToKeep));
+        return forward(ps, inputs, false, params);
     }
 
     /**
