@@ -72,7 +72,7 @@ final class RowParallel {
             }
             helper.task.quietlyJoin();
             if (failure == null) {
-                failure = helper.task.getException();
+                failure = helper.failure;
             }
         }
         if (failure instanceof RuntimeException) {
@@ -101,6 +101,9 @@ final class RowParallel {
         private final AtomicInteger state = new AtomicInteger(WAITING);
         ForkJoinTask<?> task;
 
+        /** What the helper's pieces threw (kept as thrown: the pool would hand back a copy). */
+        volatile Throwable failure;
+
         Helper(Pieces work) {
             this.work = work;
         }
@@ -108,7 +111,11 @@ final class RowParallel {
         @Override
         public void run() {
             if (state.compareAndSet(WAITING, STARTED)) {
-                work.drain();
+                try {
+                    work.drain();
+                } catch (RuntimeException | Error e) {
+                    failure = e;
+                }
             }
         }
 

@@ -15,6 +15,9 @@ import dev.djlmetal.quant.QuantizedTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
@@ -146,6 +149,54 @@ class CpuQuantizedMatmulTest {
                 assertEquals(2L * 9 * 2 * 4, weight.extraResidentBytes());
                 checkProduct(manager, q, weight, 1, DataType.FLOAT32, 1e-5);
                 checkProduct(manager, q, weight, 4, DataType.FLOAT32, 1e-5);
+            }
+        }
+    }
+
+    /**
+     * Several application threads share the backend's pool: each product still writes every row,
+     * and concurrent products of one weight agree with the product computed alone.
+     */
+    @Test
+    void concurrentCallersShareThePoolWithoutMixingRows() throws Exception {
+        RandomQuantized q = new RandomQuantized(900, 512, 4, 64, 31);
+        CpuQuantizedMatmul backend = new CpuQuantizedMatmul(kernel("vector"));
+        int callers = 4;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
+            try (CpuPreparedWeight weight = backend.prepare(tensor)) {
+                NDArray[] inputs = new NDArray[callers];
+                float[][] alone = new float[callers][];
+                for (int t = 0; t < callers; t++) {
+                    int m = t % 2 == 0 ? 1 : 3;
+                    inputs[t] = manager.create(q.activations(m, 100 + t), new Shape(m, q.columns));
+                    alone[t] = weight.apply(inputs[t]).toFloatArray();
+                }
+                ExecutorService pool = Executors.newFixedThreadPool(callers);
+                try {
+                    List<Future<?>> results = new ArrayList<>();
+                    for (int t = 0; t < callers; t++) {
+                        int caller = t;
+                        results.add(
+                                pool.submit(
+                                        () -> {
+                                            for (int call = 0; call < 100; call++) {
+                                                try (NDArray out = weight.apply(inputs[caller])) {
+                                                    assertArrayEquals(
+                                                            alone[caller],
+                                                            out.toFloatArray(),
+                                                            "caller " + caller + ", call " + call);
+                                                }
+                                            }
+                                            return null;
+                                        }));
+                    }
+                    for (Future<?> result : results) {
+                        result.get();
+                    }
+                } finally {
+                    pool.shutdownNow();
+                }
             }
         }
     }
