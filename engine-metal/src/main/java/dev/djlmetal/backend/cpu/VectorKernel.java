@@ -151,7 +151,10 @@ final class VectorKernel extends CpuKernel {
 
     /*
      * Code generation notes (JDK 17 C2): every vector value must be provably unboxed, so
-     *  - shift counts are constants and the shifts of one word are unrolled (one method per width),
+     *  - masks and shift counts are constants and the codes of one word are unrolled (one method
+     *    per width),
+     *  - no buffer is read inside the loops other than the vector loads: a scalar ByteBuffer or
+     *    FloatBuffer read there stayed a call that spilled every vector register to the stack,
      *  - vectors are live across one loop level only (a loop nest with vector phis makes C2 box
      *    them and allocate hundreds of megabytes per product),
      *  - codes become floats through reinterpretAsFloats(), not a cast, which hides the exact type,
