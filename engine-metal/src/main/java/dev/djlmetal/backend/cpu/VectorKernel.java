@@ -1,11 +1,14 @@
 package dev.djlmetal.backend.cpu;
 
 import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.XOR;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -20,8 +23,9 @@ import jdk.incubator.vector.VectorSpecies;
  * vector load brings {@code L} words and each decoding step yields {@code L} codes, code {@code s}
  * of every word. The activations are laid out to match (inside each block of {@code L} words,
  * element {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no shuffles.
- * Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode with scalar
- * code into a small buffer and use SIMD for the arithmetic.
+ * Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode 8 codes at a
+ * time in natural order with per-lane shift counts (see {@code rowStraddled}); with vectors of
+ * another width than 8 lanes they decode with scalar code into a small buffer.
  *
  * <p>The matrix-vector path decodes code {@code s} with a single AND against the mask {@code
  * (2^bits - 1) << bits * s}, leaving it multiplied by {@code 2^(bits * s)}, and converts that to
@@ -111,11 +115,19 @@ final class VectorKernel extends CpuKernel {
     @Override
     void matvec(PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
         boolean lanes = usesLaneLayout(w);
+        boolean straddled = !lanes && LANES == STRADDLE_LANES;
         float[] codes = new float[w.groupSize()];
         float[] scales = new float[w.groups()];
+        int[] words = straddled ? new int[w.wordsPerRow() + 2] : null;
+        IntBuffer packedWords = straddled ? w.packed().asIntBuffer() : null;
+        StraddleTables tables = straddled ? StraddleTables.of(w.bits()) : null;
         for (int n = n0; n < n1; n++) {
             float dot;
-            if (!lanes) {
+            if (straddled) {
+                w.copyScales(n, scales);
+                packedWords.get(n * w.wordsPerRow(), words, 0, w.wordsPerRow());
+                dot = rowStraddled(w, x, scales, words, tables);
+            } else if (!lanes) {
                 dot = rowDecoded(w, n, x, codes);
             } else {
                 w.copyScales(n, scales);
@@ -299,7 +311,144 @@ final class VectorKernel extends CpuKernel {
         return total.reduceLanes(VectorOperators.ADD);
     }
 
-    /** Decodes each group with scalar code (3, 5, 6 bits, narrow groups) and dots it with SIMD. */
+    /** The vector width, in lanes, that the straddled decoding is written for. */
+    private static final int STRADDLE_LANES = 8;
+
+    /** A per-thread copy of one row's packed words (with padding) for the straddled decoding. */
+    private static final ThreadLocal<int[]> ROW_WORDS = ThreadLocal.withInitial(() -> new int[0]);
+
+    /**
+     * Where the codes of one 32-code block sit ({@code bits} words hold exactly 32 codes), for
+     * decoding 8 codes per step in natural order: step {@code b} reads words {@code first[b]},
+     * {@code first[b] + 1} and {@code first[b] + 2} of the block; lane {@code i} takes its code
+     * from the low word {@code first[b] + (select ? 1 : 0)} shifted right by {@code shift},
+     * completed by the next word when the code straddles the two.
+     */
+    private static final class StraddleTables {
+
+        private static final StraddleTables[] BY_BITS = new StraddleTables[9];
+
+        final int[] first = new int[4];
+        final int[] shift = new int[32];
+        final int[] highShift = new int[32];
+        final int[] select = new int[32];
+
+        private StraddleTables(int bits) {
+            for (int b = 0; b < 4; b++) {
+                first[b] = 8 * b * bits >>> 5;
+                for (int i = 0; i < 8; i++) {
+                    int bit = (8 * b + i) * bits;
+                    shift[8 * b + i] = bit & 31;
+                    // the high word is shifted left by 1 and then by 31 - shift: by 32 - shift in
+                    // all, and by nothing that survives the mask when shift is 0
+                    highShift[8 * b + i] = 31 - (bit & 31);
+                    select[8 * b + i] = (bit >>> 5) == first[b] ? 0 : -1;
+                }
+            }
+        }
+
+        static synchronized StraddleTables of(int bits) {
+            if (BY_BITS[bits] == null) {
+                BY_BITS[bits] = new StraddleTables(bits);
+            }
+            return BY_BITS[bits];
+        }
+    }
+
+    /**
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for codes of any width, decoded 8 at a
+     * time in natural order from the row's words copied to {@code words} (with two words of
+     * padding): the low and high word of every lane are picked from three broadcast words and
+     * shifted by per-lane counts. Used for 3, 5 and 6 bits, whose codes straddle words, and for
+     * groups too narrow for the lane-interleaved decoding.
+     */
+    private static float rowStraddled(
+            PackedMatrix w, float[] x, float[] scales, int[] words, StraddleTables t) {
+        IntVector mask = IntVector.broadcast(INT, (1 << w.bits()) - 1);
+        int bits = w.bits();
+        int blocks = w.columns() / 32;
+        int groupShift = Integer.numberOfTrailingZeros(w.groupSize() / 32);
+        int[] shift = t.shift;
+        int[] highShift = t.highShift;
+        int[] select = t.select;
+        int f1 = t.first[1];
+        int f2 = t.first[2];
+        int f3 = t.first[3];
+        FloatVector total = FloatVector.zero(FLOAT);
+        for (int b = 0; b < blocks; b++) {
+            int base = b * bits;
+            int xo = b * 32;
+            IntVector w0 = IntVector.broadcast(INT, words[base]);
+            IntVector w1 = IntVector.broadcast(INT, words[base + 1]);
+            IntVector w2 = IntVector.broadcast(INT, words[base + 2]);
+            IntVector sel = IntVector.fromArray(INT, select, 0);
+            IntVector lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
+            IntVector hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
+            IntVector code =
+                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 0))
+                            .or(
+                                    hi.lanewise(LSHL, 1)
+                                            .lanewise(LSHL, IntVector.fromArray(INT, highShift, 0)))
+                            .and(mask);
+            FloatVector q0 = code.convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
+
+            w0 = IntVector.broadcast(INT, words[base + f1]);
+            w1 = IntVector.broadcast(INT, words[base + f1 + 1]);
+            w2 = IntVector.broadcast(INT, words[base + f1 + 2]);
+            sel = IntVector.fromArray(INT, select, 8);
+            lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
+            hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
+            code =
+                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 8))
+                            .or(
+                                    hi.lanewise(LSHL, 1)
+                                            .lanewise(LSHL, IntVector.fromArray(INT, highShift, 8)))
+                            .and(mask);
+            FloatVector q1 = code.convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + 8));
+
+            w0 = IntVector.broadcast(INT, words[base + f2]);
+            w1 = IntVector.broadcast(INT, words[base + f2 + 1]);
+            w2 = IntVector.broadcast(INT, words[base + f2 + 2]);
+            sel = IntVector.fromArray(INT, select, 16);
+            lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
+            hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
+            code =
+                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 16))
+                            .or(
+                                    hi.lanewise(LSHL, 1)
+                                            .lanewise(
+                                                    LSHL, IntVector.fromArray(INT, highShift, 16)))
+                            .and(mask);
+            FloatVector q2 = code.convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 16), a0);
+
+            w0 = IntVector.broadcast(INT, words[base + f3]);
+            w1 = IntVector.broadcast(INT, words[base + f3 + 1]);
+            w2 = IntVector.broadcast(INT, words[base + f3 + 2]);
+            sel = IntVector.fromArray(INT, select, 24);
+            lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
+            hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
+            code =
+                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 24))
+                            .or(
+                                    hi.lanewise(LSHL, 1)
+                                            .lanewise(
+                                                    LSHL, IntVector.fromArray(INT, highShift, 24)))
+                            .and(mask);
+            FloatVector q3 = code.convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 24), a1);
+
+            float scale = scales[b >> groupShift];
+            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
+        }
+        return total.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Decodes each group with scalar code and dots it with SIMD (vectors narrower than 8 lanes).
+     */
     private static float rowDecoded(PackedMatrix w, int n, float[] x, float[] codes) {
         int groupSize = w.groupSize();
         int rowOffset = w.rowByteOffset(n);
@@ -330,8 +479,54 @@ final class VectorKernel extends CpuKernel {
     void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset) {
         if (usesLaneLayout(w)) {
             dequantizeLanes(w, row, dst, dstOffset);
+        } else if (LANES == STRADDLE_LANES) {
+            dequantizeStraddled(w, row, dst, dstOffset);
         } else {
             CodeDecoder.dequantizeRow(w, row, dst, dstOffset);
+        }
+    }
+
+    /** Dequantizes one row in natural order with the decoding of {@link #rowStraddled}. */
+    private static void dequantizeStraddled(PackedMatrix w, int row, float[] dst, int dstOffset) {
+        int wordsPerRow = w.wordsPerRow();
+        int[] words = ROW_WORDS.get();
+        if (words.length < wordsPerRow + 2) {
+            words = new int[wordsPerRow + 2];
+            ROW_WORDS.set(words);
+        }
+        w.packed().asIntBuffer().get(row * wordsPerRow, words, 0, wordsPerRow);
+        StraddleTables t = StraddleTables.of(w.bits());
+        IntVector mask = IntVector.broadcast(INT, (1 << w.bits()) - 1);
+        int bits = w.bits();
+        int blocks = w.columns() / 32;
+        int groupShift = Integer.numberOfTrailingZeros(w.groupSize() / 32);
+        for (int b = 0; b < blocks; b++) {
+            float scale = w.scale(row, b >> groupShift);
+            float bias = w.bias(row, b >> groupShift);
+            for (int step = 0; step < 4; step++) {
+                int a = b * bits + t.first[step];
+                IntVector w0 = IntVector.broadcast(INT, words[a]);
+                IntVector w1 = IntVector.broadcast(INT, words[a + 1]);
+                IntVector w2 = IntVector.broadcast(INT, words[a + 2]);
+                IntVector sel = IntVector.fromArray(INT, t.select, step * 8);
+                IntVector lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
+                IntVector hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
+                IntVector code =
+                        lo.lanewise(LSHR, IntVector.fromArray(INT, t.shift, step * 8))
+                                .or(
+                                        hi.lanewise(LSHL, 1)
+                                                .lanewise(
+                                                        LSHL,
+                                                        IntVector.fromArray(
+                                                                INT, t.highShift, step * 8)))
+                                .and(mask);
+                code.convert(I2F, 0)
+                        .reinterpretAsFloats()
+                        .fma(
+                                FloatVector.broadcast(FLOAT, scale),
+                                FloatVector.broadcast(FLOAT, bias))
+                        .intoArray(dst, dstOffset + b * 32 + step * 8);
+            }
         }
     }
 

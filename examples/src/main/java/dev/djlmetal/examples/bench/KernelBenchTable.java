@@ -21,38 +21,48 @@ import java.util.function.Supplier;
  * the same run.
  *
  * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a
- * minute; {@code --group-size=N} changes the group size (default 64).
+ * minute; {@code --group-size=N} changes the group size (default 64); {@code --bits=3,6} changes
+ * the code widths (default 4 and 8).
  */
 public final class KernelBenchTable {
 
     private static final int[] ROWS = {1, 128};
-    private static final int[] BITS = {4, 8};
+    private static final int[] DEFAULT_BITS = {4, 8};
 
     private KernelBenchTable() {}
 
     /**
      * Runs the benchmark and prints the table.
      *
-     * @param args {@code --quick}, {@code --group-size=N}
+     * @param args {@code --quick}, {@code --group-size=N}, {@code --bits=B,...}
      * @throws Exception when the bandwidth measurement fails
      */
     public static void main(String[] args) throws Exception {
         List<String> options = Arrays.asList(args);
         boolean quick = options.contains("--quick");
         int groupSize = 64;
+        int[] widths = DEFAULT_BITS;
         for (String option : options) {
             if (option.startsWith("--group-size=")) {
                 groupSize = Integer.parseInt(option.substring("--group-size=".length()));
+            } else if (option.startsWith("--bits=")) {
+                widths =
+                        Arrays.stream(option.substring("--bits=".length()).split(","))
+                                .mapToInt(b -> Integer.parseInt(b.trim()))
+                                .toArray();
             } else if (!"--quick".equals(option)) {
                 throw new IllegalArgumentException(
-                        "Unknown option " + option + "; allowed: --quick, --group-size=N");
+                        "Unknown option "
+                                + option
+                                + "; allowed: --quick, --group-size=N, --bits=B,...");
             }
         }
+        final int[] bitsToRun = widths;
         double minSeconds = quick ? 0.3 : 1.0;
         Engine.getInstance().setRandomSeed(42);
         CpuQuantizedMatmul backend = new CpuQuantizedMatmul(BackendSettings.defaults());
         double bandwidth = MemoryBandwidth.measure(quick ? 256 << 20 : 1 << 30, 5);
-        warmUp(backend, groupSize, quick ? 3 : 8);
+        warmUp(backend, groupSize, bitsToRun, quick ? 3 : 8);
         System.out.printf(
                 Locale.ROOT,
                 "machine: %s %s, %d processors, Java %s, cpu kernel %s, OMP_WAIT_POLICY=%s%n",
@@ -94,7 +104,7 @@ public final class KernelBenchTable {
                         rows.add(new Row(shape, ROWS[i], "float32", floatSeconds[i], bytes, 1));
                     }
                 }
-                for (int bits : BITS) {
+                for (int bits : bitsToRun) {
                     try (QuantizedTensor q =
                                     BenchWeights.quantized(manager, shape, bits, groupSize, bits);
                             CpuPreparedWeight prepared = backend.prepare(q)) {
@@ -119,14 +129,15 @@ public final class KernelBenchTable {
      * Runs the quantized kernels (decode and prefill paths) until C2 has compiled them: interpreted
      * Vector API code is about a hundred times slower and would otherwise leak into the table.
      */
-    private static void warmUp(CpuQuantizedMatmul backend, int groupSize, double seconds) {
+    private static void warmUp(
+            CpuQuantizedMatmul backend, int groupSize, int[] widths, double seconds) {
         LinearShape shape = new LinearShape("warm-up", 1024, 2048);
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         try (NDManager manager = NDManager.newBaseManager()) {
             NDArray one = BenchWeights.activations(manager, 1, shape);
             NDArray eight = BenchWeights.activations(manager, 8, shape);
             NDArray prefill = BenchWeights.activations(manager, ROWS[ROWS.length - 1], shape);
-            for (int bits : BITS) {
+            for (int bits : widths) {
                 try (QuantizedTensor q =
                                 BenchWeights.quantized(manager, shape, bits, groupSize, bits);
                         CpuPreparedWeight prepared = backend.prepare(q)) {
