@@ -7,6 +7,7 @@ import dev.djlmetal.quant.QuantizedTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
 
 /**
  * A read-only view of one quantized weight {@code W[N, K]} as the kernels see it: the packed uint32
@@ -22,7 +23,7 @@ final class PackedMatrix implements AutoCloseable {
 
     private final QuantizedTensor source;
     private final ByteBuffer packed;
-    private final ByteBuffer scaleBytes;
+    private final IntBuffer packedWords;
     private final ByteBuffer biasBytes;
     private final FloatBuffer scales;
     private final FloatBuffer biases;
@@ -71,9 +72,9 @@ final class PackedMatrix implements AutoCloseable {
             biasBytes = copyToDirect(biasBytes);
             extra += scaleBytes.capacity() + biasBytes.capacity();
         }
-        this.scaleBytes = scaleBytes.order(ByteOrder.nativeOrder());
+        this.packedWords = packed.asIntBuffer();
         this.biasBytes = biasBytes.order(ByteOrder.nativeOrder());
-        this.scales = this.scaleBytes.asFloatBuffer();
+        this.scales = scaleBytes.order(ByteOrder.nativeOrder()).asFloatBuffer();
         this.biases = this.biasBytes.asFloatBuffer();
         this.extraBytes = extra;
     }
@@ -117,11 +118,6 @@ final class PackedMatrix implements AutoCloseable {
         return packed;
     }
 
-    /** Returns the FLOAT32 scales, row-major {@code [N, groups]}, as native-order bytes. */
-    ByteBuffer scaleBytes() {
-        return scaleBytes;
-    }
-
     /** Returns the FLOAT32 biases, row-major {@code [N, groups]}, as native-order bytes. */
     ByteBuffer biasBytes() {
         return biasBytes;
@@ -130,6 +126,11 @@ final class PackedMatrix implements AutoCloseable {
     /** Returns the byte offset of a row's first scale (and first bias). */
     int groupByteOffset(int row) {
         return row * groups * 4;
+    }
+
+    /** Copies the {@link #wordsPerRow()} packed words of a row to {@code dst}. */
+    void copyRowWords(int row, int[] dst) {
+        packedWords.get(row * wordsPerRow, dst, 0, wordsPerRow);
     }
 
     /** Copies the {@link #groups()} scales of a row to {@code dst}. */

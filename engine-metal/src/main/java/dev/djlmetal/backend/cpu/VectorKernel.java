@@ -8,7 +8,6 @@ import static jdk.incubator.vector.VectorOperators.XOR;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -119,13 +118,12 @@ final class VectorKernel extends CpuKernel {
         float[] codes = new float[w.groupSize()];
         float[] scales = new float[w.groups()];
         int[] words = straddled ? new int[w.wordsPerRow() + 2] : null;
-        IntBuffer packedWords = straddled ? w.packed().asIntBuffer() : null;
         StraddleTables tables = straddled ? StraddleTables.of(w.bits()) : null;
         for (int n = n0; n < n1; n++) {
             float dot;
             if (straddled) {
                 w.copyScales(n, scales);
-                packedWords.get(n * w.wordsPerRow(), words, 0, w.wordsPerRow());
+                w.copyRowWords(n, words);
                 dot = rowStraddled(w, x, scales, words, tables);
             } else if (!lanes) {
                 dot = rowDecoded(w, n, x, codes);
@@ -328,6 +326,12 @@ final class VectorKernel extends CpuKernel {
 
         private static final StraddleTables[] BY_BITS = new StraddleTables[9];
 
+        static {
+            for (int bits = 1; bits < BY_BITS.length; bits++) {
+                BY_BITS[bits] = new StraddleTables(bits);
+            }
+        }
+
         final int[] first = new int[4];
         final int[] shift = new int[32];
         final int[] highShift = new int[32];
@@ -347,10 +351,7 @@ final class VectorKernel extends CpuKernel {
             }
         }
 
-        static synchronized StraddleTables of(int bits) {
-            if (BY_BITS[bits] == null) {
-                BY_BITS[bits] = new StraddleTables(bits);
-            }
+        static StraddleTables of(int bits) {
             return BY_BITS[bits];
         }
     }
@@ -494,7 +495,7 @@ final class VectorKernel extends CpuKernel {
             words = new int[wordsPerRow + 2];
             ROW_WORDS.set(words);
         }
-        w.packed().asIntBuffer().get(row * wordsPerRow, words, 0, wordsPerRow);
+        w.copyRowWords(row, words);
         StraddleTables t = StraddleTables.of(w.bits());
         IntVector mask = IntVector.broadcast(INT, (1 << w.bits()) - 1);
         int bits = w.bits();

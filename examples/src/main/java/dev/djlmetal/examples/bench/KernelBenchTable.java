@@ -46,10 +46,15 @@ public final class KernelBenchTable {
             if (option.startsWith("--group-size=")) {
                 groupSize = Integer.parseInt(option.substring("--group-size=".length()));
             } else if (option.startsWith("--bits=")) {
-                widths =
-                        Arrays.stream(option.substring("--bits=".length()).split(","))
-                                .mapToInt(b -> Integer.parseInt(b.trim()))
-                                .toArray();
+                try {
+                    widths =
+                            Arrays.stream(option.substring("--bits=".length()).split(","))
+                                    .mapToInt(b -> Integer.parseInt(b.trim()))
+                                    .toArray();
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            "--bits takes comma-separated code widths (2 to 8), got " + option, e);
+                }
             } else if (!"--quick".equals(option)) {
                 throw new IllegalArgumentException(
                         "Unknown option "
@@ -57,12 +62,11 @@ public final class KernelBenchTable {
                                 + "; allowed: --quick, --group-size=N, --bits=B,...");
             }
         }
-        final int[] bitsToRun = widths;
         double minSeconds = quick ? 0.3 : 1.0;
         Engine.getInstance().setRandomSeed(42);
         CpuQuantizedMatmul backend = new CpuQuantizedMatmul(BackendSettings.defaults());
         double bandwidth = MemoryBandwidth.measure(quick ? 256 << 20 : 1 << 30, 5);
-        warmUp(backend, groupSize, bitsToRun, quick ? 3 : 8);
+        warmUp(backend, groupSize, widths, quick ? 3 : 8);
         System.out.printf(
                 Locale.ROOT,
                 "machine: %s %s, %d processors, Java %s, cpu kernel %s, OMP_WAIT_POLICY=%s%n",
@@ -104,7 +108,7 @@ public final class KernelBenchTable {
                         rows.add(new Row(shape, ROWS[i], "float32", floatSeconds[i], bytes, 1));
                     }
                 }
-                for (int bits : bitsToRun) {
+                for (int bits : widths) {
                     try (QuantizedTensor q =
                                     BenchWeights.quantized(manager, shape, bits, groupSize, bits);
                             CpuPreparedWeight prepared = backend.prepare(q)) {
