@@ -63,4 +63,29 @@ public final class FloatErrorBounds {
         }
         return sum;
     }
+
+    /**
+     * Returns the bound on the float32 error of one output of a product with an affine-quantized
+     * weight {@code w = code * scale + bias}, however a kernel evaluates it (dequantize then dot,
+     * or {@code scale * dot(code, x) + bias * sum(x)} per group, any order, any vector width): at
+     * most {@code K + 2} roundings on terms bounded by {@code (|code * scale| + |bias|) * |x|}.
+     *
+     * @param k the number of columns K
+     * @param magnitude {@code sum_k (|code_k * scale| + |bias|) * |x_k|}
+     * @return the bound
+     */
+    public static double affineProduct(long k, double magnitude) {
+        return gamma(k + 2) * magnitude;
+    }
+
+    /**
+     * Returns the largest change of a value rounded to FLOAT16 (round to nearest: half an ulp, at
+     * most {@code 2^-11} relative, for values in the normal range).
+     *
+     * @param value the value before rounding
+     * @return the bound
+     */
+    public static double toHalf(double value) {
+        return 0x1p-11 * Math.abs(value);
+    }
 }

@@ -88,7 +88,7 @@ final class ChunkedFloatProduct {
      */
     static int chunkRows(PackedMatrix w, CpuKernel kernel) {
         int strip = kernel.stripRows();
-        int rows = Math.max(strip, CHUNK_FLOATS / w.columns() / strip * strip);
+        int rows = Math.max(strip, CHUNK_FLOATS / kernel.laidColumns(w) / strip * strip);
         return Math.min(rows, w.rows());
     }
 
@@ -110,7 +110,7 @@ final class ChunkedFloatProduct {
             int m,
             int chunkRows,
             NDManager manager) {
-        int k = w.columns();
+        int k = kernel.laidColumns(w);
         int n = w.rows();
         try (NDManager scope = manager.newSubManager()) {
             FloatBuffer input =

@@ -21,12 +21,24 @@ abstract class CpuKernel {
      * @param x the activations, row-major {@code [m, K]}
      * @param m the number of rows
      * @param w the weight the activations will be multiplied with
-     * @return {@code m * K} floats, each group's elements permuted as the kernel decodes them
+     * @return {@code m * laidColumns(w)} floats, each group's elements permuted as the kernel
+     *     decodes them
      */
     final float[] layoutActivations(FloatBuffer x, int m, PackedMatrix w) {
-        float[] laid = new float[m * w.columns()];
+        float[] laid = new float[m * laidColumns(w)];
         layoutActivations(x, m, w, laid);
         return laid;
+    }
+
+    /**
+     * Returns the length of one activation row (and one dequantized weight row) in the kernel's
+     * layout: {@code K}, or more when the kernel pads rows to whole vector steps with zeros.
+     *
+     * @param w the weight
+     * @return at least {@code K}
+     */
+    int laidColumns(PackedMatrix w) {
+        return w.columns();
     }
 
     /**
@@ -35,8 +47,8 @@ abstract class CpuKernel {
      * @param x the activations, row-major {@code [m, K]}
      * @param m the number of rows
      * @param w the weight the activations will be multiplied with
-     * @param dst receives {@code m * K} floats, each group's elements permuted as the kernel
-     *     decodes them
+     * @param dst receives {@code m * laidColumns(w)} floats, each group's elements permuted as the
+     *     kernel decodes them (padding zero)
      */
     abstract void layoutActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst);
 
@@ -74,7 +86,7 @@ abstract class CpuKernel {
      *
      * @param w the weight
      * @param row the weight row
-     * @param dst receives {@code K} floats
+     * @param dst receives {@code laidColumns(w)} floats
      * @param dstOffset where the first goes
      */
     abstract void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset);
@@ -96,7 +108,7 @@ abstract class CpuKernel {
      *
      * @param x the activations, {@code K} floats
      * @param w the weight the activations will be multiplied with
-     * @return {@code K} floats in the kernel's matrix-vector layout
+     * @return {@code laidColumns(w)} floats in the kernel's matrix-vector layout
      */
     float[] matvecActivations(FloatBuffer x, PackedMatrix w) {
         return layoutActivations(x, 1, w);

@@ -79,6 +79,49 @@ final class PackedMatrix implements AutoCloseable {
         this.extraBytes = extra;
     }
 
+    /**
+     * Wraps packed words, scales and biases held in Java memory (no NDArray behind them), for
+     * kernels checked without an engine.
+     *
+     * @param packed {@code rows * wordsPerRow} words, row-major
+     * @param scales {@code rows * columns / groupSize} FLOAT32 scales
+     * @param biases as many FLOAT32 biases
+     * @param rows N
+     * @param columns K
+     * @param bits the code width
+     * @param groupSize the group size
+     */
+    PackedMatrix(
+            int[] packed,
+            float[] scales,
+            float[] biases,
+            int rows,
+            int columns,
+            int bits,
+            int groupSize) {
+        this.source = null;
+        this.rows = rows;
+        this.columns = columns;
+        this.bits = bits;
+        this.groupSize = groupSize;
+        this.wordsPerRow = columns * bits / 32;
+        this.groups = columns / groupSize;
+        this.packed = ByteBuffer.allocateDirect(packed.length * 4).order(ByteOrder.nativeOrder());
+        this.packed.asIntBuffer().put(packed);
+        this.packedWords = this.packed.asIntBuffer();
+        ByteBuffer scaleBytes =
+                ByteBuffer.allocateDirect(scales.length * 4).order(ByteOrder.nativeOrder());
+        scaleBytes.asFloatBuffer().put(scales);
+        this.biasBytes =
+                ByteBuffer.allocateDirect(biases.length * 4).order(ByteOrder.nativeOrder());
+        this.biasBytes.asFloatBuffer().put(biases);
+        this.scales = scaleBytes.asFloatBuffer();
+        this.biases = biasBytes.asFloatBuffer();
+        this.convertedScales = null;
+        this.convertedBiases = null;
+        this.extraBytes = 0;
+    }
+
     private static int checkedInt(String what, long value, QuantizedTensor weight) {
         if (value > Integer.MAX_VALUE) {
             throw new IllegalArgumentException(
@@ -102,6 +145,9 @@ final class PackedMatrix implements AutoCloseable {
 
     /** Throws when the quantized tensor this view reads was closed (its memory is gone). */
     void checkOpen() {
+        if (source == null) {
+            return;
+        }
         if (source.packed().isReleased()
                 || source.scales().isReleased()
                 || source.biases().isReleased()
@@ -131,6 +177,16 @@ final class PackedMatrix implements AutoCloseable {
     /** Copies the {@link #wordsPerRow()} packed words of a row to {@code dst}. */
     void copyRowWords(int row, int[] dst) {
         packedWords.get(row * wordsPerRow, dst, 0, wordsPerRow);
+    }
+
+    /** Copies the {@code wordsPerRow() * 4} packed bytes of a row to {@code dst}. */
+    void copyRowBytes(int row, byte[] dst) {
+        packed.get(rowByteOffset(row), dst, 0, wordsPerRow * 4);
+    }
+
+    /** Copies the {@link #groups()} biases of a row to {@code dst}. */
+    void copyBiases(int row, float[] dst) {
+        biases.get(row * groups, dst, 0, groups);
     }
 
     /** Copies the {@link #groups()} scales of a row to {@code dst}. */

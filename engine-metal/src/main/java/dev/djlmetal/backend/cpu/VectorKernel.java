@@ -1,170 +1,202 @@
 package dev.djlmetal.backend.cpu;
 
 import static jdk.incubator.vector.VectorOperators.I2F;
-import static jdk.incubator.vector.VectorOperators.LSHL;
 import static jdk.incubator.vector.VectorOperators.LSHR;
-import static jdk.incubator.vector.VectorOperators.XOR;
 
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The SIMD kernel on the incubating Vector API ({@code jdk.incubator.vector}). This is the only
  * class that refers to the module; {@link CpuKernels} loads it by name only when the module is in
- * the boot layer.
+ * the boot layer, and checks it with a small product before using it.
  *
- * <p>For 2, 4 and 8-bit codes whose group spans a whole number of vectors of {@code L} words, one
- * vector load brings {@code L} words and each decoding step yields {@code L} codes, code {@code s}
- * of every word. The activations are laid out to match (inside each block of {@code L} words,
- * element {@code j * 32/bits + s} is stored at {@code s * L + j}), so decoding needs no shuffles.
- * Other widths (3, 5 and 6 bits, whose codes straddle words) and narrow groups decode 8 codes at a
- * time in natural order with per-lane shift counts (see {@code rowStraddled}); with vectors of
- * another width than 8 lanes they decode with scalar code into a small buffer.
+ * <p>The vector width is fixed per JVM: the CPU's preferred width, or the one the system property
+ * {@value CpuKernels#VECTOR_BITS_PROPERTY} asks for (128, 256 or 512 bits). Every code width and
+ * group size is vectorized at every vector width, with the layout of {@link LaneLayout}: each
+ * 32-bit lane decodes a unit of consecutive codes (a packed word for 2, 4 and 8 bits; 3 or 2.5
+ * bytes put in place by one byte shuffle for 3, 5 and 6 bits), and the activations are laid out so
+ * that code {@code s} of every lane meets its activation without shuffling the codes.
  *
- * <p>The matrix-vector path decodes code {@code s} with a single AND against the mask {@code
- * (2^bits - 1) << bits * s}, leaving it multiplied by {@code 2^(bits * s)}, and converts that to
- * float; the activation it meets was divided by the same power of two when it was laid out (see
- * {@link #codeScaleExponent}). Both scalings are exact, so the products are those of the shifted
- * codes, one instruction fewer per code.
+ * <p>Only Vector API entry points that exist from JDK 17 on are used: vectors are loaded from Java
+ * arrays ({@code fromArray}), never from buffers or memory segments, whose entry points changed
+ * between releases. Each row's packed words, scales and biases are first copied from the weight's
+ * off-heap memory into small per-thread arrays (one bulk copy each, from cache-sized rows).
+ *
+ * <p>The matrix-vector path decodes code {@code s} of a unit with a single AND against the mask
+ * {@code (2^bits - 1) << bits * s}, leaving it multiplied by {@code 2^(bits * s)}, and converts
+ * that to float; the activation it meets was divided by the same power of two when it was laid out
+ * (see {@link LaneLayout#codeExponent}). Both scalings are exact, so the products are those of the
+ * shifted codes, one instruction fewer per code.
  */
 final class VectorKernel extends CpuKernel {
 
-    private static final VectorSpecies<Integer> INT =
-            IntVector.SPECIES_PREFERRED.vectorBitSize() > 256
-                    ? IntVector.SPECIES_256
-                    : IntVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> INT = species(CpuKernels.requestedVectorBits());
     private static final VectorSpecies<Float> FLOAT = INT.withLanes(float.class);
+    private static final VectorSpecies<Byte> BYTE = INT.withLanes(byte.class);
     private static final int LANES = INT.length();
-    private static final ByteOrder ORDER = ByteOrder.nativeOrder();
+
+    private static final VectorShuffle<Byte> UNIT_SHUFFLE_3 = unitShuffle(3);
+    private static final VectorShuffle<Byte> UNIT_SHUFFLE_5 = unitShuffle(5);
+    private static final VectorShuffle<Byte> UNIT_SHUFFLE_6 = unitShuffle(6);
+    private static final int[] UNIT_SHIFTS_5 = LaneLayout.unitBitShifts(5, LANES);
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    /** Returns the int species of the requested width, or the CPU's preferred one for 0. */
+    private static VectorSpecies<Integer> species(int bits) {
+        if (bits == 0) {
+            return IntVector.SPECIES_PREFERRED;
+        }
+        return VectorSpecies.of(int.class, VectorShape.forBitSize(bits));
+    }
+
+    private static VectorShuffle<Byte> unitShuffle(int bits) {
+        return VectorShuffle.fromArray(BYTE, LaneLayout.unitByteShuffle(bits, LANES), 0);
+    }
+
+    /**
+     * Returns the vector width this JVM's kernel uses.
+     *
+     * @return 128, 256 or 512
+     */
+    static int vectorBits() {
+        return INT.vectorBitSize();
+    }
 
     @Override
     String name() {
         return "vector-" + INT.vectorBitSize() + "bit";
     }
 
-    /** Returns whether a weight uses the lane-interleaved decoding. */
-    static boolean usesLaneLayout(PackedMatrix w) {
-        int bits = w.bits();
-        boolean wholeWords = bits == 2 || bits == 4 || bits == 8;
-        return wholeWords && w.wordsPerGroup() % LANES == 0;
+    @Override
+    int laidColumns(PackedMatrix w) {
+        return LaneLayout.of(w, LANES).laidColumns();
     }
 
     @Override
     void layoutActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
-        int length = m * w.columns();
-        if (!usesLaneLayout(w)) {
-            x.get(0, dst, 0, length);
-            return;
-        }
-        int perWord = 32 / w.bits();
-        int block = LANES * perWord;
-        for (int base = 0; base < length; base += block) {
-            for (int j = 0; j < LANES; j++) {
-                for (int s = 0; s < perWord; s++) {
-                    dst[base + s * LANES + j] = x.get(base + j * perWord + s);
-                }
-            }
-        }
+        LaneLayout.of(w, LANES).layout(x, m, w.columns(), null, dst);
     }
 
     @Override
     float[] matvecActivations(FloatBuffer x, PackedMatrix w) {
-        float[] laid = layoutActivations(x, 1, w);
-        if (!usesLaneLayout(w)) {
-            return laid;
-        }
-        int bits = w.bits();
-        int perWord = 32 / bits;
-        float[] factors = new float[perWord];
-        for (int s = 0; s < perWord; s++) {
-            factors[s] = Math.scalb(1f, -codeScaleExponent(bits, s));
-        }
-        for (int base = 0; base < laid.length; base += LANES * perWord) {
-            for (int s = 0; s < perWord; s++) {
-                for (int j = 0; j < LANES; j++) {
-                    laid[base + s * LANES + j] *= factors[s];
-                }
-            }
-        }
+        LaneLayout layout = LaneLayout.of(w, LANES);
+        float[] laid = new float[layout.laidColumns()];
+        layout.layout(x, 1, w.columns(), layout.matvecFactors(), laid);
         return laid;
     }
 
     /**
-     * Returns {@code e} such that the matrix-vector decoding of code {@code s} of a word yields
-     * {@code code * 2^e}: 2-bit codes 8 to 15 come from the word shifted right by 16 and the last
-     * 4-bit and 8-bit codes from a shift to the bottom, every other code stays in place.
-     *
-     * @param bits 2, 4 or 8
-     * @param s the code's position in its word
-     * @return the exponent
+     * One thread's copies of a row: packed words or bytes, scales and biases, each padded (with
+     * zeros) so that every step of the row can load whole vectors.
      */
-    static int codeScaleExponent(int bits, int s) {
-        int perWord = 32 / bits;
-        if (bits == 2) {
-            return 2 * (s % 8);
+    private static final class Scratch {
+
+        int[] words = new int[0];
+        byte[] bytes = new byte[0];
+        float[] scales = new float[0];
+        float[] biases = new float[0];
+
+        /**
+         * Grows the arrays for a weight and zeroes their padding: rows copied in later overwrite
+         * only the part before it.
+         */
+        Scratch prepare(PackedMatrix w, LaneLayout layout) {
+            int padded = layout.paddedRowLength();
+            if (LaneLayout.wordUnits(w.bits())) {
+                if (words.length < padded) {
+                    words = new int[padded];
+                }
+                Arrays.fill(words, w.wordsPerRow(), padded, 0);
+            } else {
+                if (bytes.length < padded) {
+                    bytes = new byte[padded];
+                }
+                Arrays.fill(bytes, w.wordsPerRow() * 4, padded, (byte) 0);
+            }
+            int groups = layout.paddedGroups();
+            if (scales.length < groups) {
+                scales = new float[groups];
+                biases = new float[groups];
+            }
+            Arrays.fill(scales, w.groups(), groups, 0f);
+            Arrays.fill(biases, w.groups(), groups, 0f);
+            return this;
         }
-        return s == perWord - 1 ? 0 : bits * s;
     }
 
     @Override
     void matvec(PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
-        boolean lanes = usesLaneLayout(w);
-        boolean straddled = !lanes && LANES == STRADDLE_LANES;
-        float[] codes = new float[w.groupSize()];
-        float[] scales = new float[w.groups()];
-        int[] words = straddled ? new int[w.wordsPerRow() + 2] : null;
-        StraddleTables tables = straddled ? StraddleTables.of(w.bits()) : null;
+        LaneLayout layout = LaneLayout.of(w, LANES);
+        Scratch scratch = SCRATCH.get().prepare(w, layout);
+        VectorShuffle<Float> seg = VectorShuffle.fromArray(FLOAT, layout.laneGroupOffsets(), 0);
+        int steps = layout.steps();
+        int groupShift = layout.groupShift();
+        int groups = w.groups();
+        int bits = w.bits();
+        float[] scales = scratch.scales;
+        float[] biases = scratch.biases;
         for (int n = n0; n < n1; n++) {
+            w.copyScales(n, scales);
+            w.copyBiases(n, biases);
             float dot;
-            if (straddled) {
-                w.copyScales(n, scales);
+            if (LaneLayout.wordUnits(bits)) {
+                int[] words = scratch.words;
                 w.copyRowWords(n, words);
-                dot = rowStraddled(w, x, scales, words, tables);
-            } else if (!lanes) {
-                dot = rowDecoded(w, n, x, codes);
-            } else {
-                w.copyScales(n, scales);
-                if (w.bits() == 4) {
-                    dot = rowLanes4(w, n, x, scales);
-                } else if (w.bits() == 8) {
-                    dot = rowLanes8(w, n, x, scales);
+                if (bits == 4) {
+                    dot = rowWords4(words, x, scales, steps, groupShift, seg);
+                } else if (bits == 8) {
+                    dot = rowWords8(words, x, scales, steps, groupShift, seg);
                 } else {
-                    dot = rowLanes2(w, n, x, scales);
+                    dot = rowWords2(words, x, scales, steps, groupShift, seg);
+                }
+            } else {
+                byte[] bytes = scratch.bytes;
+                w.copyRowBytes(n, bytes);
+                if (bits == 3) {
+                    dot = rowBytes3(bytes, x, scales, steps, groupShift, seg);
+                } else if (bits == 5) {
+                    dot = rowBytes5(bytes, x, scales, steps, groupShift, seg);
+                } else {
+                    dot = rowBytes6(bytes, x, scales, steps, groupShift, seg);
                 }
             }
-            out.put(n, dot + biasTerm(w, n, groupSums));
+            out.put(n, dot + biasTerm(biases, groupSums, groups));
         }
     }
 
-    /** Returns {@code sum_g bias[n, g] * groupSums[g]}. */
-    private static float biasTerm(PackedMatrix w, int n, float[] groupSums) {
-        ByteBuffer biases = w.biasBytes();
-        int offset = w.groupByteOffset(n);
-        int groups = w.groups();
+    /**
+     * Returns {@code sum_g bias[g] * groupSums[g]} over a row's biases copied to {@code biases}.
+     */
+    private static float biasTerm(float[] biases, float[] groupSums, int groups) {
         FloatVector acc = FloatVector.zero(FLOAT);
         int g = 0;
         for (; g + LANES <= groups; g += LANES) {
-            FloatVector b = FloatVector.fromByteBuffer(FLOAT, biases, offset + g * 4, ORDER);
-            acc = b.fma(FloatVector.fromArray(FLOAT, groupSums, g), acc);
+            acc =
+                    FloatVector.fromArray(FLOAT, biases, g)
+                            .fma(FloatVector.fromArray(FLOAT, groupSums, g), acc);
         }
         float total = acc.reduceLanes(VectorOperators.ADD);
         for (; g < groups; g++) {
-            total += biases.getFloat(offset + g * 4) * groupSums[g];
+            total += biases[g] * groupSums[g];
         }
         return total;
     }
 
     /*
      * Code generation notes (JDK 17 C2): every vector value must be provably unboxed, so
-     *  - masks and shift counts are constants and the codes of one word are unrolled (one method
+     *  - masks and shift counts are constants and the codes of one unit are unrolled (one method
      *    per width),
-     *  - no buffer is read inside the loops other than the vector loads: a scalar ByteBuffer or
-     *    FloatBuffer read there stayed a call that spilled every vector register to the stack,
+     *  - nothing but plain arrays is read inside the loops: a scalar ByteBuffer or FloatBuffer read
+     *    there stayed a call that spilled every vector register,
      *  - vectors are live across one loop level only (a loop nest with vector phis makes C2 box
      *    them and allocate hundreds of megabytes per product),
      *  - codes become floats through reinterpretAsFloats(), not a cast, which hides the exact type,
@@ -175,26 +207,27 @@ final class VectorKernel extends CpuKernel {
      */
 
     /**
-     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 4-bit codes (8 per word), with
-     * {@code x} from {@link #matvecActivations} and the row's scales copied to {@code scales} (a
-     * buffer read inside the loop is a call that spills every vector register).
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 4-bit codes (8 per word) from the
+     * row's words copied to {@code words}, with {@code x} from {@link #matvecActivations}.
      */
-    private static float rowLanes4(PackedMatrix w, int n, float[] x, float[] scales) {
-        IntVector mask0 = IntVector.broadcast(INT, 0xF);
-        IntVector mask1 = IntVector.broadcast(INT, 0xF0);
-        IntVector mask2 = IntVector.broadcast(INT, 0xF00);
-        IntVector mask3 = IntVector.broadcast(INT, 0xF000);
-        IntVector mask4 = IntVector.broadcast(INT, 0xF0000);
-        IntVector mask5 = IntVector.broadcast(INT, 0xF00000);
-        IntVector mask6 = IntVector.broadcast(INT, 0xF000000);
-        ByteBuffer packed = w.packed();
-        int offset = w.rowByteOffset(n);
-        int chunks = w.wordsPerRow() / LANES;
-        int groupShift = Integer.numberOfTrailingZeros(w.wordsPerGroup() / LANES);
+    private static float rowWords4(
+            int[] words,
+            float[] x,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xf);
+        IntVector mask1 = IntVector.broadcast(INT, 0xf0);
+        IntVector mask2 = IntVector.broadcast(INT, 0xf00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xf000);
+        IntVector mask4 = IntVector.broadcast(INT, 0xf0000);
+        IntVector mask5 = IntVector.broadcast(INT, 0xf00000);
+        IntVector mask6 = IntVector.broadcast(INT, 0xf000000);
         FloatVector total = FloatVector.zero(FLOAT);
-        for (int c = 0; c < chunks; c++) {
-            IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
-            int xo = c * LANES * 8;
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            int xo = t * LANES * 8;
             FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
             FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
@@ -211,29 +244,32 @@ final class VectorKernel extends CpuKernel {
             a0 = q6.fma(FloatVector.fromArray(FLOAT, x, xo + 6 * LANES), a0);
             FloatVector q7 = v.lanewise(LSHR, 28).convert(I2F, 0).reinterpretAsFloats();
             a1 = q7.fma(FloatVector.fromArray(FLOAT, x, xo + 7 * LANES), a1);
-            float scale = scales[c >> groupShift];
-            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 8) >>> groupShift)
+                            .rearrange(seg);
+            total = a0.add(a1).fma(scale, total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 8-bit codes (4 per word), with
-     * {@code x} from {@link #matvecActivations} and the row's scales copied to {@code scales} (a
-     * buffer read inside the loop is a call that spills every vector register).
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 8-bit codes (4 per word) from the
+     * row's words copied to {@code words}, with {@code x} from {@link #matvecActivations}.
      */
-    private static float rowLanes8(PackedMatrix w, int n, float[] x, float[] scales) {
-        IntVector mask0 = IntVector.broadcast(INT, 0xFF);
-        IntVector mask1 = IntVector.broadcast(INT, 0xFF00);
-        IntVector mask2 = IntVector.broadcast(INT, 0xFF0000);
-        ByteBuffer packed = w.packed();
-        int offset = w.rowByteOffset(n);
-        int chunks = w.wordsPerRow() / LANES;
-        int groupShift = Integer.numberOfTrailingZeros(w.wordsPerGroup() / LANES);
+    private static float rowWords8(
+            int[] words,
+            float[] x,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xff);
+        IntVector mask1 = IntVector.broadcast(INT, 0xff00);
+        IntVector mask2 = IntVector.broadcast(INT, 0xff0000);
         FloatVector total = FloatVector.zero(FLOAT);
-        for (int c = 0; c < chunks; c++) {
-            IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
-            int xo = c * LANES * 4;
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            int xo = t * LANES * 4;
             FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
             FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
@@ -242,35 +278,38 @@ final class VectorKernel extends CpuKernel {
             a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
             FloatVector q3 = v.lanewise(LSHR, 24).convert(I2F, 0).reinterpretAsFloats();
             a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
-            float scale = scales[c >> groupShift];
-            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 4) >>> groupShift)
+                            .rearrange(seg);
+            total = a0.add(a1).fma(scale, total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 2-bit codes (16 per word), with
-     * {@code x} from {@link #matvecActivations}: codes 0 to 7 are masked in place, codes 8 to 15 in
-     * the word shifted right by 16.
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 2-bit codes (16 per word) from the
+     * row's words copied to {@code words}, with {@code x} from {@link #matvecActivations}.
      */
-    private static float rowLanes2(PackedMatrix w, int n, float[] x, float[] scales) {
+    private static float rowWords2(
+            int[] words,
+            float[] x,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg) {
         IntVector mask0 = IntVector.broadcast(INT, 0x3);
-        IntVector mask1 = IntVector.broadcast(INT, 0xC);
+        IntVector mask1 = IntVector.broadcast(INT, 0xc);
         IntVector mask2 = IntVector.broadcast(INT, 0x30);
-        IntVector mask3 = IntVector.broadcast(INT, 0xC0);
+        IntVector mask3 = IntVector.broadcast(INT, 0xc0);
         IntVector mask4 = IntVector.broadcast(INT, 0x300);
-        IntVector mask5 = IntVector.broadcast(INT, 0xC00);
+        IntVector mask5 = IntVector.broadcast(INT, 0xc00);
         IntVector mask6 = IntVector.broadcast(INT, 0x3000);
-        IntVector mask7 = IntVector.broadcast(INT, 0xC000);
-        ByteBuffer packed = w.packed();
-        int offset = w.rowByteOffset(n);
-        int chunks = w.wordsPerRow() / LANES;
-        int groupShift = Integer.numberOfTrailingZeros(w.wordsPerGroup() / LANES);
+        IntVector mask7 = IntVector.broadcast(INT, 0xc000);
         FloatVector total = FloatVector.zero(FLOAT);
-        for (int c = 0; c < chunks; c++) {
-            IntVector v = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
             IntVector u = v.lanewise(LSHR, 16);
-            int xo = c * LANES * 16;
+            int xo = t * LANES * 16;
             FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
             FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
@@ -303,168 +342,148 @@ final class VectorKernel extends CpuKernel {
             a0 = q14.fma(FloatVector.fromArray(FLOAT, x, xo + 14 * LANES), a0);
             FloatVector q15 = u.and(mask7).convert(I2F, 0).reinterpretAsFloats();
             a1 = q15.fma(FloatVector.fromArray(FLOAT, x, xo + 15 * LANES), a1);
-            float scale = scales[c >> groupShift];
-            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 16) >>> groupShift)
+                            .rearrange(seg);
+            total = a0.add(a1).fma(scale, total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }
 
-    /** The vector width, in lanes, that the straddled decoding is written for. */
-    private static final int STRADDLE_LANES = 8;
-
-    /** A per-thread copy of one row's packed words (with padding) for the straddled decoding. */
-    private static final ThreadLocal<int[]> ROW_WORDS = ThreadLocal.withInitial(() -> new int[0]);
-
     /**
-     * Where the codes of one 32-code block sit ({@code bits} words hold exactly 32 codes), for
-     * decoding 8 codes per step in natural order: step {@code b} reads words {@code first[b]},
-     * {@code first[b] + 1} and {@code first[b] + 2} of the block; lane {@code i} takes its code
-     * from the low word {@code first[b] + (select ? 1 : 0)} shifted right by {@code shift},
-     * completed by the next word when the code straddles the two.
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 3-bit codes (8 per lane unit) from
+     * the row's bytes copied to {@code bytes}, with {@code x} from {@link #matvecActivations}.
      */
-    private static final class StraddleTables {
-
-        private static final StraddleTables[] BY_BITS = new StraddleTables[9];
-
-        static {
-            for (int bits = 1; bits < BY_BITS.length; bits++) {
-                BY_BITS[bits] = new StraddleTables(bits);
-            }
-        }
-
-        final int[] first = new int[4];
-        final int[] shift = new int[32];
-        final int[] highShift = new int[32];
-        final int[] select = new int[32];
-
-        private StraddleTables(int bits) {
-            for (int b = 0; b < 4; b++) {
-                first[b] = 8 * b * bits >>> 5;
-                for (int i = 0; i < 8; i++) {
-                    int bit = (8 * b + i) * bits;
-                    shift[8 * b + i] = bit & 31;
-                    // the high word is shifted left by 1 and then by 31 - shift: by 32 - shift in
-                    // all, and by nothing that survives the mask when shift is 0
-                    highShift[8 * b + i] = 31 - (bit & 31);
-                    select[8 * b + i] = (bit >>> 5) == first[b] ? 0 : -1;
-                }
-            }
-        }
-
-        static StraddleTables of(int bits) {
-            return BY_BITS[bits];
-        }
-    }
-
-    /**
-     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for codes of any width, decoded 8 at a
-     * time in natural order from the row's words copied to {@code words} (with two words of
-     * padding): the low and high word of every lane are picked from three broadcast words and
-     * shifted by per-lane counts. Used for 3, 5 and 6 bits, whose codes straddle words, and for
-     * groups too narrow for the lane-interleaved decoding.
-     */
-    private static float rowStraddled(
-            PackedMatrix w, float[] x, float[] scales, int[] words, StraddleTables t) {
-        IntVector mask = IntVector.broadcast(INT, (1 << w.bits()) - 1);
-        int bits = w.bits();
-        int blocks = w.columns() / 32;
-        int groupShift = Integer.numberOfTrailingZeros(w.groupSize() / 32);
-        int[] shift = t.shift;
-        int[] highShift = t.highShift;
-        int[] select = t.select;
-        int f1 = t.first[1];
-        int f2 = t.first[2];
-        int f3 = t.first[3];
+    private static float rowBytes3(
+            byte[] bytes,
+            float[] x,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x7);
+        IntVector mask1 = IntVector.broadcast(INT, 0x38);
+        IntVector mask2 = IntVector.broadcast(INT, 0x1c0);
+        IntVector mask3 = IntVector.broadcast(INT, 0xe00);
+        IntVector mask4 = IntVector.broadcast(INT, 0x7000);
+        IntVector mask5 = IntVector.broadcast(INT, 0x38000);
+        IntVector mask6 = IntVector.broadcast(INT, 0x1c0000);
+        IntVector mask7 = IntVector.broadcast(INT, 0xe00000);
+        int stepBytes = LANES * 3;
         FloatVector total = FloatVector.zero(FLOAT);
-        for (int b = 0; b < blocks; b++) {
-            int base = b * bits;
-            int xo = b * 32;
-            IntVector w0 = IntVector.broadcast(INT, words[base]);
-            IntVector w1 = IntVector.broadcast(INT, words[base + 1]);
-            IntVector w2 = IntVector.broadcast(INT, words[base + 2]);
-            IntVector sel = IntVector.fromArray(INT, select, 0);
-            IntVector lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
-            IntVector hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
-            IntVector code =
-                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 0))
-                            .or(
-                                    hi.lanewise(LSHL, 1)
-                                            .lanewise(LSHL, IntVector.fromArray(INT, highShift, 0)))
-                            .and(mask);
-            FloatVector q0 = code.convert(I2F, 0).reinterpretAsFloats();
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_3)
+                            .reinterpretAsInts();
+            int xo = t * LANES * 8;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
             FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
-
-            w0 = IntVector.broadcast(INT, words[base + f1]);
-            w1 = IntVector.broadcast(INT, words[base + f1 + 1]);
-            w2 = IntVector.broadcast(INT, words[base + f1 + 2]);
-            sel = IntVector.fromArray(INT, select, 8);
-            lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
-            hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
-            code =
-                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 8))
-                            .or(
-                                    hi.lanewise(LSHL, 1)
-                                            .lanewise(LSHL, IntVector.fromArray(INT, highShift, 8)))
-                            .and(mask);
-            FloatVector q1 = code.convert(I2F, 0).reinterpretAsFloats();
-            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + 8));
-
-            w0 = IntVector.broadcast(INT, words[base + f2]);
-            w1 = IntVector.broadcast(INT, words[base + f2 + 1]);
-            w2 = IntVector.broadcast(INT, words[base + f2 + 2]);
-            sel = IntVector.fromArray(INT, select, 16);
-            lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
-            hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
-            code =
-                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 16))
-                            .or(
-                                    hi.lanewise(LSHL, 1)
-                                            .lanewise(
-                                                    LSHL, IntVector.fromArray(INT, highShift, 16)))
-                            .and(mask);
-            FloatVector q2 = code.convert(I2F, 0).reinterpretAsFloats();
-            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 16), a0);
-
-            w0 = IntVector.broadcast(INT, words[base + f3]);
-            w1 = IntVector.broadcast(INT, words[base + f3 + 1]);
-            w2 = IntVector.broadcast(INT, words[base + f3 + 2]);
-            sel = IntVector.fromArray(INT, select, 24);
-            lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
-            hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
-            code =
-                    lo.lanewise(LSHR, IntVector.fromArray(INT, shift, 24))
-                            .or(
-                                    hi.lanewise(LSHL, 1)
-                                            .lanewise(
-                                                    LSHL, IntVector.fromArray(INT, highShift, 24)))
-                            .and(mask);
-            FloatVector q3 = code.convert(I2F, 0).reinterpretAsFloats();
-            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 24), a1);
-
-            float scale = scales[b >> groupShift];
-            total = a0.add(a1).fma(FloatVector.broadcast(FLOAT, scale), total);
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
+            FloatVector q4 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q4.fma(FloatVector.fromArray(FLOAT, x, xo + 4 * LANES), a0);
+            FloatVector q5 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q5.fma(FloatVector.fromArray(FLOAT, x, xo + 5 * LANES), a1);
+            FloatVector q6 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q6.fma(FloatVector.fromArray(FLOAT, x, xo + 6 * LANES), a0);
+            FloatVector q7 = v.and(mask7).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q7.fma(FloatVector.fromArray(FLOAT, x, xo + 7 * LANES), a1);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 8) >>> groupShift)
+                            .rearrange(seg);
+            total = a0.add(a1).fma(scale, total);
         }
         return total.reduceLanes(VectorOperators.ADD);
     }
 
     /**
-     * Decodes each group with scalar code and dots it with SIMD (vectors narrower than 8 lanes).
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 6-bit codes (4 per lane unit) from
+     * the row's bytes copied to {@code bytes}, with {@code x} from {@link #matvecActivations}.
      */
-    private static float rowDecoded(PackedMatrix w, int n, float[] x, float[] codes) {
-        int groupSize = w.groupSize();
-        int rowOffset = w.rowByteOffset(n);
-        float total = 0;
-        for (int g = 0; g < w.groups(); g++) {
-            int base = g * groupSize;
-            CodeDecoder.decode(w.packed(), rowOffset, base, groupSize, w.bits(), codes, 0);
-            total += w.scale(n, g) * dot(codes, 0, x, base, groupSize);
+    private static float rowBytes6(
+            byte[] bytes,
+            float[] x,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x3f);
+        IntVector mask1 = IntVector.broadcast(INT, 0xfc0);
+        IntVector mask2 = IntVector.broadcast(INT, 0x3f000);
+        IntVector mask3 = IntVector.broadcast(INT, 0xfc0000);
+        int stepBytes = LANES * 3;
+        FloatVector total = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_6)
+                            .reinterpretAsInts();
+            int xo = t * LANES * 4;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 4) >>> groupShift)
+                            .rearrange(seg);
+            total = a0.add(a1).fma(scale, total);
         }
-        return total;
+        return total.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Returns {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} for 5-bit codes (4 per lane unit) from
+     * the row's bytes copied to {@code bytes}, with {@code x} from {@link #matvecActivations}.
+     */
+    private static float rowBytes5(
+            byte[] bytes,
+            float[] x,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x1f);
+        IntVector mask1 = IntVector.broadcast(INT, 0x3e0);
+        IntVector mask2 = IntVector.broadcast(INT, 0x7c00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xf8000);
+        IntVector shifts = IntVector.fromArray(INT, UNIT_SHIFTS_5, 0);
+        int stepBytes = LANES * 20 / 8;
+        FloatVector total = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_5)
+                            .reinterpretAsInts()
+                            .lanewise(LSHR, shifts);
+            int xo = t * LANES * 4;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a0 = q0.mul(FloatVector.fromArray(FLOAT, x, xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a1 = q1.mul(FloatVector.fromArray(FLOAT, x, xo + LANES));
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a0 = q2.fma(FloatVector.fromArray(FLOAT, x, xo + 2 * LANES), a0);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a1 = q3.fma(FloatVector.fromArray(FLOAT, x, xo + 3 * LANES), a1);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 4) >>> groupShift)
+                            .rearrange(seg);
+            total = a0.add(a1).fma(scale, total);
+        }
+        return total.reduceLanes(VectorOperators.ADD);
     }
 
     @Override
     void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
-        int k = w.columns();
+        int k = laidColumns(w);
         int strip = stripRows();
         float[] weights = new float[strip * k];
         for (int s0 = n0; s0 < n1; s0 += strip) {
@@ -478,82 +497,78 @@ final class VectorKernel extends CpuKernel {
 
     @Override
     void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset) {
-        if (usesLaneLayout(w)) {
-            dequantizeLanes(w, row, dst, dstOffset);
-        } else if (LANES == STRADDLE_LANES) {
-            dequantizeStraddled(w, row, dst, dstOffset);
+        LaneLayout layout = LaneLayout.of(w, LANES);
+        Scratch scratch = SCRATCH.get().prepare(w, layout);
+        VectorShuffle<Float> seg = VectorShuffle.fromArray(FLOAT, layout.laneGroupOffsets(), 0);
+        w.copyScales(row, scratch.scales);
+        w.copyBiases(row, scratch.biases);
+        if (LaneLayout.wordUnits(w.bits())) {
+            w.copyRowWords(row, scratch.words);
+            dequantizeWords(scratch, layout, seg, dst, dstOffset);
         } else {
-            CodeDecoder.dequantizeRow(w, row, dst, dstOffset);
+            w.copyRowBytes(row, scratch.bytes);
+            dequantizeBytes(scratch, layout, seg, dst, dstOffset);
         }
     }
 
-    /** Dequantizes one row in natural order with the decoding of {@link #rowStraddled}. */
-    private static void dequantizeStraddled(PackedMatrix w, int row, float[] dst, int dstOffset) {
-        int wordsPerRow = w.wordsPerRow();
-        int[] words = ROW_WORDS.get();
-        if (words.length < wordsPerRow + 2) {
-            words = new int[wordsPerRow + 2];
-            ROW_WORDS.set(words);
-        }
-        w.copyRowWords(row, words);
-        StraddleTables t = StraddleTables.of(w.bits());
-        IntVector mask = IntVector.broadcast(INT, (1 << w.bits()) - 1);
-        int bits = w.bits();
-        int blocks = w.columns() / 32;
-        int groupShift = Integer.numberOfTrailingZeros(w.groupSize() / 32);
-        for (int b = 0; b < blocks; b++) {
-            float scale = w.scale(row, b >> groupShift);
-            float bias = w.bias(row, b >> groupShift);
-            for (int step = 0; step < 4; step++) {
-                int a = b * bits + t.first[step];
-                IntVector w0 = IntVector.broadcast(INT, words[a]);
-                IntVector w1 = IntVector.broadcast(INT, words[a + 1]);
-                IntVector w2 = IntVector.broadcast(INT, words[a + 2]);
-                IntVector sel = IntVector.fromArray(INT, t.select, step * 8);
-                IntVector lo = w0.lanewise(XOR, w0.lanewise(XOR, w1).and(sel));
-                IntVector hi = w1.lanewise(XOR, w1.lanewise(XOR, w2).and(sel));
-                IntVector code =
-                        lo.lanewise(LSHR, IntVector.fromArray(INT, t.shift, step * 8))
-                                .or(
-                                        hi.lanewise(LSHL, 1)
-                                                .lanewise(
-                                                        LSHL,
-                                                        IntVector.fromArray(
-                                                                INT, t.highShift, step * 8)))
-                                .and(mask);
-                code.convert(I2F, 0)
+    /** Dequantizes a row of word units into the kernel's layout: {@code code * scale + bias}. */
+    private static void dequantizeWords(
+            Scratch scratch, LaneLayout layout, VectorShuffle<Float> seg, float[] dst, int o) {
+        int bits = layout.bits();
+        int perLane = layout.codesPerLane();
+        int stepCodes = layout.stepCodes();
+        int groupShift = layout.groupShift();
+        int[] words = scratch.words;
+        float[] scales = scratch.scales;
+        float[] biases = scratch.biases;
+        IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
+        for (int t = 0; t < layout.steps(); t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            int g = (t * stepCodes) >>> groupShift;
+            FloatVector scale = FloatVector.fromArray(FLOAT, scales, g).rearrange(seg);
+            FloatVector bias = FloatVector.fromArray(FLOAT, biases, g).rearrange(seg);
+            for (int s = 0; s < perLane; s++) {
+                v.lanewise(LSHR, bits * s)
+                        .and(mask)
+                        .convert(I2F, 0)
                         .reinterpretAsFloats()
-                        .fma(
-                                FloatVector.broadcast(FLOAT, scale),
-                                FloatVector.broadcast(FLOAT, bias))
-                        .intoArray(dst, dstOffset + b * 32 + step * 8);
+                        .fma(scale, bias)
+                        .intoArray(dst, o + t * stepCodes + s * LANES);
             }
         }
     }
 
-    /** Dequantizes one row in lane layout: {@code code * scale + bias}, one vector per shift. */
-    private static void dequantizeLanes(PackedMatrix w, int row, float[] dst, int dstOffset) {
-        int bits = w.bits();
-        int perWord = 32 / bits;
-        int chunks = w.wordsPerRow() / LANES;
-        int chunksPerGroup = w.wordsPerGroup() / LANES;
-        ByteBuffer packed = w.packed();
-        int offset = w.rowByteOffset(row);
+    /** Dequantizes a row of byte-run units into the kernel's layout. */
+    private static void dequantizeBytes(
+            Scratch scratch, LaneLayout layout, VectorShuffle<Float> seg, float[] dst, int o) {
+        int bits = layout.bits();
+        int perLane = layout.codesPerLane();
+        int stepCodes = layout.stepCodes();
+        int stepBytes = layout.stepBytes();
+        int groupShift = layout.groupShift();
+        byte[] bytes = scratch.bytes;
+        float[] scales = scratch.scales;
+        float[] biases = scratch.biases;
+        VectorShuffle<Byte> shuffle =
+                bits == 3 ? UNIT_SHUFFLE_3 : bits == 5 ? UNIT_SHUFFLE_5 : UNIT_SHUFFLE_6;
+        IntVector shifts = IntVector.fromArray(INT, LaneLayout.unitBitShifts(bits, LANES), 0);
         IntVector mask = IntVector.broadcast(INT, (1 << bits) - 1);
-        int o = dstOffset;
-        for (int c = 0; c < chunks; c++) {
-            int g = c / chunksPerGroup;
-            FloatVector scale = FloatVector.broadcast(FLOAT, w.scale(row, g));
-            FloatVector bias = FloatVector.broadcast(FLOAT, w.bias(row, g));
-            IntVector words = IntVector.fromByteBuffer(INT, packed, offset + c * LANES * 4, ORDER);
-            for (int i = 0; i < perWord; i++) {
-                FloatVector q =
-                        words.lanewise(LSHR, i * bits)
-                                .and(mask)
-                                .convert(I2F, 0)
-                                .reinterpretAsFloats();
-                q.fma(scale, bias).intoArray(dst, o);
-                o += LANES;
+        for (int t = 0; t < layout.steps(); t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(shuffle)
+                            .reinterpretAsInts()
+                            .lanewise(LSHR, shifts);
+            int g = (t * stepCodes) >>> groupShift;
+            FloatVector scale = FloatVector.fromArray(FLOAT, scales, g).rearrange(seg);
+            FloatVector bias = FloatVector.fromArray(FLOAT, biases, g).rearrange(seg);
+            for (int s = 0; s < perLane; s++) {
+                v.lanewise(LSHR, bits * s)
+                        .and(mask)
+                        .convert(I2F, 0)
+                        .reinterpretAsFloats()
+                        .fma(scale, bias)
+                        .intoArray(dst, o + t * stepCodes + s * LANES);
             }
         }
     }

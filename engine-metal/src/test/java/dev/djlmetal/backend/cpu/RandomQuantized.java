@@ -104,20 +104,28 @@ final class RandomQuantized {
         return x;
     }
 
-    /** Returns {@code x @ W^T} in double precision, and the sums of |x||w| in {@code scale}. */
-    double[] reference(float[] x, int m, double[] scale) {
+    /**
+     * Returns {@code x @ W^T} in double precision, and in {@code magnitude} the sums {@code sum_k
+     * (|code * scale| + |bias|) |x_k|} that scale its float rounding error (see {@link
+     * dev.djlmetal.testing.FloatErrorBounds#affineProduct}).
+     */
+    double[] reference(float[] x, int m, double[] magnitude) {
         double[] out = new double[m * rows];
+        int groups = columns / groupSize;
         for (int i = 0; i < m; i++) {
             for (int n = 0; n < rows; n++) {
                 double dot = 0;
                 double abs = 0;
                 for (int k = 0; k < columns; k++) {
-                    double p = (double) x[i * columns + k] * weight(n, k);
-                    dot += p;
-                    abs += Math.abs(p);
+                    double xk = x[i * columns + k];
+                    int g = n * groups + k / groupSize;
+                    dot += xk * weight(n, k);
+                    abs +=
+                            (Math.abs((double) codes[n][k] * scales[g]) + Math.abs(biases[g]))
+                                    * Math.abs(xk);
                 }
                 out[i * rows + n] = dot;
-                scale[i * rows + n] = abs;
+                magnitude[i * rows + n] = abs;
             }
         }
         return out;

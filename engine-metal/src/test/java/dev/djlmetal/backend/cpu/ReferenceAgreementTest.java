@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.djlmetal.quant.QuantSpec;
 import dev.djlmetal.quant.ReferenceQuantizer;
+import dev.djlmetal.testing.FloatErrorBounds;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
@@ -85,10 +86,10 @@ class ReferenceAgreementTest {
                 try (CpuPreparedWeight weight =
                         backend.prepare(q.toTensor(manager, DataType.FLOAT32))) {
                     for (int m : new int[] {1, 3, 17}) {
-                        check(manager, q, weight, m, DataType.FLOAT32, 1e-5);
+                        check(manager, q, weight, m, DataType.FLOAT32);
                     }
-                    check(manager, q, weight, 1, DataType.FLOAT16, 2e-3);
-                    check(manager, q, weight, 3, DataType.FLOAT16, 2e-3);
+                    check(manager, q, weight, 1, DataType.FLOAT16);
+                    check(manager, q, weight, 3, DataType.FLOAT16);
                 }
             }
             ReferenceQuantizer.Result half =
@@ -101,8 +102,8 @@ class ReferenceAgreementTest {
                             DataType.FLOAT16);
             try (CpuPreparedWeight weight =
                     backend.prepare(half.toTensor(manager, DataType.FLOAT16))) {
-                check(manager, half, weight, 1, DataType.FLOAT32, 1e-5);
-                check(manager, half, weight, 17, DataType.FLOAT32, 1e-5);
+                check(manager, half, weight, 1, DataType.FLOAT32);
+                check(manager, half, weight, 17, DataType.FLOAT32);
             }
         }
     }
@@ -112,31 +113,64 @@ class ReferenceAgreementTest {
             ReferenceQuantizer.Result q,
             CpuPreparedWeight weight,
             int m,
-            DataType type,
-            double tolerance) {
+            DataType type) {
         int k = q.columns();
         int n = q.rows();
         NDArray input =
                 manager.create(gaussian(m * k, 7L * m + n), new Shape(m, k)).toType(type, false);
         float[] x = input.toType(DataType.FLOAT32, false).toFloatArray();
         float[] expected = ReferenceQuantizer.matmulTransposed(x, m, q);
-        float[] w = q.dequantize();
         NDArray output = weight.apply(input);
         assertEquals(new Shape(m, n), output.getShape());
         assertEquals(type, output.getDataType());
         float[] got = output.toType(DataType.FLOAT32, false).toFloatArray();
+        String where =
+                String.format(
+                        "%s %s N=%d K=%d M=%d %s", weight.kernelName(), q.spec(), n, k, m, type);
+        assertWithinBound(q, x, m, expected, got, type, where);
+    }
+
+    /**
+     * Asserts products within the float32 error bound of the computation (see {@link
+     * FloatErrorBounds#affineProduct}) of the reference, plus the rounding to FLOAT16 for
+     * half-precision outputs.
+     */
+    static void assertWithinBound(
+            ReferenceQuantizer.Result q,
+            float[] x,
+            int m,
+            float[] expected,
+            float[] got,
+            DataType type,
+            String where) {
+        int k = q.columns();
+        int n = q.rows();
+        int[] codes = q.codes();
+        float[] scales = q.scales();
+        float[] biases = q.biases();
+        int groups = k / q.groupSize();
         for (int i = 0; i < m; i++) {
             for (int j = 0; j < n; j++) {
                 double magnitude = 0;
                 for (int c = 0; c < k; c++) {
-                    magnitude += Math.abs((double) x[i * k + c] * w[j * k + c]);
+                    int g = j * groups + c / q.groupSize();
+                    double term =
+                            Math.abs((double) codes[j * k + c] * scales[g]) + Math.abs(biases[g]);
+                    magnitude += term * Math.abs(x[i * k + c]);
                 }
-                String where =
-                        String.format(
-                                "%s %s N=%d K=%d M=%d %s at [%d, %d]",
-                                weight.kernelName(), q.spec(), n, k, m, type, i, j);
+                double allowed = FloatErrorBounds.affineProduct(k, magnitude);
+                // the reference rounds each dequantized weight to float and its double sum once
+                allowed +=
+                        FloatErrorBounds.FLOAT32_UNIT_ROUNDOFF
+                                * (magnitude + Math.abs(expected[i * n + j]));
+                if (type == DataType.FLOAT16) {
+                    allowed += FloatErrorBounds.toHalf(Math.abs(expected[i * n + j]) + allowed);
+                }
                 assertEquals(
-                        expected[i * n + j], got[i * n + j], tolerance * (magnitude + 1e-3), where);
+                        expected[i * n + j],
+                        got[i * n + j],
+                        allowed,
+                        where + " at [" + i + ", " + j + "]");
             }
         }
     }
