@@ -37,11 +37,14 @@ public final class CpuPreparedWeight implements PreparedWeight {
     private final PackedMatrix matrix;
     private final CpuKernel kernel;
     private final int blasMinRows;
+    private final RowParallel rowParallel;
 
-    CpuPreparedWeight(PackedMatrix matrix, CpuKernel kernel, int blasMinRows) {
+    CpuPreparedWeight(
+            PackedMatrix matrix, CpuKernel kernel, int blasMinRows, RowParallel rowParallel) {
         this.matrix = matrix;
         this.kernel = kernel;
         this.blasMinRows = blasMinRows;
+        this.rowParallel = rowParallel;
     }
 
     /** {@inheritDoc} */
@@ -162,11 +165,11 @@ public final class CpuPreparedWeight implements PreparedWeight {
         if (m == 1) {
             float[] x = kernel.matvecActivations(input, matrix);
             float[] sums = CpuKernel.groupSums(input, 1, matrix);
-            RowParallel.forRows(
+            rowParallel.forRows(
                     matrix.rows(), 16, k, (n0, n1) -> kernel.matvec(matrix, x, sums, out, n0, n1));
         } else {
             float[] x = kernel.layoutActivations(input, m, matrix);
-            RowParallel.forRows(
+            rowParallel.forRows(
                     matrix.rows(),
                     kernel.stripRows(),
                     k * m,

@@ -25,29 +25,48 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
     /** The default of {@link #BLAS_MIN_ROWS_SETTING}. */
     public static final int DEFAULT_BLAS_MIN_ROWS = 16;
 
+    /**
+     * The backend setting holding the number of threads a product may use (the calling thread
+     * included). Without it, every such backend shares one pool sized by the system property {@code
+     * djlmetal.cpu.threads}, or one thread per available processor.
+     */
+    public static final String THREADS_SETTING = "cpu.threads";
+
     private final CpuKernel kernel;
     private final int blasMinRows;
+    private final RowParallel rowParallel;
 
     /**
      * Creates the backend, choosing its kernel from the settings and the JVM (see {@link
-     * CpuKernels}) and its prefill threshold from {@value #BLAS_MIN_ROWS_SETTING}.
+     * CpuKernels}), its prefill threshold from {@value #BLAS_MIN_ROWS_SETTING} and its threads from
+     * {@value #THREADS_SETTING}.
      *
      * @param settings the backend settings
-     * @throws IllegalArgumentException when {@value #BLAS_MIN_ROWS_SETTING} is not a positive
-     *     integer
+     * @throws IllegalArgumentException when {@value #BLAS_MIN_ROWS_SETTING} or {@value
+     *     #THREADS_SETTING} is not a positive integer
      */
     public CpuQuantizedMatmul(BackendSettings settings) {
-        this(CpuKernels.select(settings), blasMinRows(settings));
+        this(CpuKernels.select(settings), blasMinRows(settings), rowParallel(settings));
         OpenMpAdvice.logOnce();
     }
 
     CpuQuantizedMatmul(CpuKernel kernel) {
-        this(kernel, DEFAULT_BLAS_MIN_ROWS);
+        this(kernel, DEFAULT_BLAS_MIN_ROWS, RowParallel.shared());
     }
 
-    CpuQuantizedMatmul(CpuKernel kernel, int blasMinRows) {
+    CpuQuantizedMatmul(CpuKernel kernel, int blasMinRows, RowParallel rowParallel) {
         this.kernel = kernel;
         this.blasMinRows = blasMinRows;
+        this.rowParallel = rowParallel;
+    }
+
+    private static RowParallel rowParallel(BackendSettings settings) {
+        String threads = settings.getProperty(THREADS_SETTING, null);
+        if (threads == null) {
+            return RowParallel.shared();
+        }
+        return new RowParallel(
+                RowParallel.threads(threads, "The backend setting " + THREADS_SETTING));
     }
 
     private static int blasMinRows(BackendSettings settings) {
@@ -77,6 +96,15 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
     }
 
     /**
+     * Returns the number of threads a product may use.
+     *
+     * @return the calling thread plus the pool's workers
+     */
+    public int threads() {
+        return rowParallel.threads();
+    }
+
+    /**
      * Returns the name of the kernel in use.
      *
      * @return for example {@code vector-256bit} or {@code scalar}
@@ -93,6 +121,6 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
      */
     @Override
     public CpuPreparedWeight prepare(QuantizedTensor weight) {
-        return new CpuPreparedWeight(new PackedMatrix(weight), kernel, blasMinRows);
+        return new CpuPreparedWeight(new PackedMatrix(weight), kernel, blasMinRows, rowParallel);
     }
 }

@@ -5,8 +5,10 @@ import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * Splits output rows across the calling thread and a fork-join pool shared by every cpu-backend
- * weight (one worker fewer than the available processors, since the caller works too).
+ * Splits output rows across the calling thread and a fork-join pool (one worker fewer than the
+ * threads it is given, since the caller works too). Every cpu-backend weight shares one instance
+ * sized by {@value #THREADS_PROPERTY} (default: the available processors) unless its backend was
+ * given a thread count of its own.
  *
  * <p>The rows are cut into a few pieces per thread that the threads claim from a shared counter, so
  * a late or slow thread takes fewer pieces. The caller starts on the pieces at once instead of
@@ -16,23 +18,90 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class RowParallel {
 
+    /**
+     * The system property that sets the number of threads of the shared pool (the calling thread
+     * included); the default is the number of available processors.
+     */
+    static final String THREADS_PROPERTY = "djlmetal.cpu.threads";
+
     /** Below this many multiply-adds a product runs on the calling thread. */
     private static final long INLINE_WORK = 1L << 16;
 
     /** The pieces per thread, for balance when threads start late or run slower. */
     private static final int PIECES_PER_THREAD = 4;
 
-    private RowParallel() {}
+    private final int threads;
+    private final ForkJoinPool pool;
+
+    /**
+     * Creates a splitter over {@code threads} threads: the caller and a pool of {@code threads - 1}
+     * daemon workers.
+     *
+     * @param threads the threads a product may use, at least 1
+     * @throws IllegalArgumentException when {@code threads} is below 1
+     */
+    RowParallel(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("A product needs at least 1 thread, got " + threads);
+        }
+        this.threads = threads;
+        this.pool = threads > 1 ? new ForkJoinPool(threads - 1) : null;
+    }
+
+    /** The splitter shared by every weight of backends without their own thread count. */
+    private static final class Shared {
+        static final RowParallel INSTANCE =
+                new RowParallel(threads(System.getProperty(THREADS_PROPERTY), THREADS_PROPERTY));
+    }
+
+    /**
+     * Returns the splitter shared by default: {@value #THREADS_PROPERTY} threads, or one per
+     * available processor.
+     *
+     * @return the shared splitter
+     * @throws IllegalArgumentException when the property is not a positive integer
+     */
+    static RowParallel shared() {
+        return Shared.INSTANCE;
+    }
+
+    /**
+     * Parses a thread count.
+     *
+     * @param value the text, or null for the number of available processors
+     * @param name the property or setting it comes from, for the error message
+     * @return the count
+     * @throws IllegalArgumentException when the value is not a positive integer
+     */
+    static int threads(String value, String name) {
+        if (value == null || value.isBlank()) {
+            return Runtime.getRuntime().availableProcessors();
+        }
+        try {
+            int threads = Integer.parseInt(value.trim());
+            if (threads >= 1) {
+                return threads;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                name + " must be a positive number of threads, got '" + value + "'");
+    }
+
+    /**
+     * Returns the number of threads a product may use.
+     *
+     * @return the caller plus the pool's workers
+     */
+    int threads() {
+        return threads;
+    }
 
     /** The body run on one range of rows. */
     @FunctionalInterface
     interface RowRange {
         void run(int n0, int n1);
-    }
-
-    private static final class PoolHolder {
-        static final int THREADS = Runtime.getRuntime().availableProcessors();
-        static final ForkJoinPool POOL = THREADS > 1 ? new ForkJoinPool(THREADS - 1) : null;
     }
 
     /**
@@ -44,8 +113,7 @@ final class RowParallel {
      * @param workPerRow the multiply-adds per row (to keep small products on the calling thread)
      * @param body the work
      */
-    static void forRows(int rows, int align, long workPerRow, RowRange body) {
-        int threads = PoolHolder.THREADS;
+    void forRows(int rows, int align, long workPerRow, RowRange body) {
         if (threads == 1 || rows <= align || workPerRow * rows < INLINE_WORK) {
             body.run(0, rows);
             return;
@@ -58,7 +126,7 @@ final class RowParallel {
         Helper[] helpers = new Helper[helperCount];
         for (int i = 0; i < helperCount; i++) {
             helpers[i] = new Helper(work);
-            helpers[i].task = PoolHolder.POOL.submit(helpers[i]);
+            helpers[i].task = pool.submit(helpers[i]);
         }
         Throwable failure = null;
         try {

@@ -96,18 +96,41 @@ class CpuQuantizedMatmulTest {
      */
     static void checkAgainstReference(
             RandomQuantized q, float[] x, int m, float[] got, DataType type, String kernelName) {
-        double[] magnitude = new double[m * q.rows];
-        double[] expected = q.reference(x, m, magnitude);
-        for (int i = 0; i < got.length; i++) {
-            double allowed = FloatErrorBounds.affineProduct(q.columns, magnitude[i]);
-            if (type == DataType.FLOAT16) {
-                allowed += FloatErrorBounds.toHalf(Math.abs(expected[i]) + allowed);
+        new Expected(q, x, m).check(got, type, kernelName);
+    }
+
+    /** The reference products of one activation matrix, computed once and checked many times. */
+    static final class Expected {
+
+        private final RandomQuantized q;
+        private final int m;
+        private final double[] magnitude;
+        private final double[] values;
+
+        Expected(RandomQuantized q, float[] x, int m) {
+            this.q = q;
+            this.m = m;
+            this.magnitude = new double[m * q.rows];
+            this.values = q.reference(x, m, magnitude);
+        }
+
+        void check(float[] got, DataType type, String what) {
+            assertEquals(values.length, got.length, what + ": output length");
+            for (int i = 0; i < got.length; i++) {
+                double allowed = FloatErrorBounds.affineProduct(q.columns, magnitude[i]);
+                if (type == DataType.FLOAT16) {
+                    allowed += FloatErrorBounds.toHalf(Math.abs(values[i]) + allowed);
+                }
+                if (!(Math.abs(values[i] - got[i]) <= allowed)) {
+                    assertEquals(
+                            values[i],
+                            got[i],
+                            allowed,
+                            String.format(
+                                    "%s %d-bit g%d N=%d K=%d M=%d %s at %d",
+                                    what, q.bits, q.groupSize, q.rows, q.columns, m, type, i));
+                }
             }
-            String where =
-                    String.format(
-                            "%s %d-bit g%d N=%d K=%d M=%d %s at %d",
-                            kernelName, q.bits, q.groupSize, q.rows, q.columns, m, type, i);
-            assertEquals(expected[i], got[i], allowed, where);
         }
     }
 
@@ -123,7 +146,7 @@ class CpuQuantizedMatmulTest {
     @ValueSource(ints = {2, 4, 8, 3})
     void productsSplitAcrossThreadsWriteEveryRowOnEveryCall(int bits) {
         RandomQuantized q = new RandomQuantized(700, 512, bits, 128, 21);
-        CpuQuantizedMatmul backend = new CpuQuantizedMatmul(kernel("vector"));
+        CpuQuantizedMatmul backend = fourThreads(kernel("vector"));
         try (NDManager manager = NDManager.newBaseManager()) {
             QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
             try (CpuPreparedWeight weight = backend.prepare(tensor)) {
@@ -131,12 +154,10 @@ class CpuQuantizedMatmulTest {
                     checkProduct(manager, q, weight, m, DataType.FLOAT32);
                     float[] activations = q.activations(m, 5);
                     NDArray x = manager.create(activations, new Shape(m, q.columns));
+                    Expected expected = new Expected(q, activations, m);
                     for (int call = 0; call < 300; call++) {
                         try (NDArray again = weight.apply(x)) {
-                            checkAgainstReference(
-                                    q,
-                                    activations,
-                                    m,
+                            expected.check(
                                     again.toFloatArray(),
                                     DataType.FLOAT32,
                                     weight.kernelName() + " call " + call);
@@ -162,24 +183,33 @@ class CpuQuantizedMatmulTest {
         }
     }
 
+    /** A backend whose products use four threads, whatever this machine's processor count. */
+    static CpuQuantizedMatmul fourThreads(CpuKernel kernel) {
+        return new CpuQuantizedMatmul(
+                kernel, CpuQuantizedMatmul.DEFAULT_BLAS_MIN_ROWS, new RowParallel(4));
+    }
+
     /**
      * Several application threads share the backend's pool: each product still writes every row and
-     * agrees with the reference.
+     * agrees with the reference, on the matrix-vector path (M = 1), the blocked path (M = 3) and
+     * the chunked prefill path with its per-thread scratch buffers (M = 20).
      */
     @Test
     void concurrentCallersShareThePoolWithoutMixingRows() throws Exception {
         RandomQuantized q = new RandomQuantized(900, 512, 4, 64, 31);
-        CpuQuantizedMatmul backend = new CpuQuantizedMatmul(kernel("vector"));
-        int callers = 4;
+        CpuQuantizedMatmul backend = fourThreads(kernel("vector"));
+        int[] rowsPerCaller = {1, 3, 20, 20, 1, 3};
+        int callers = rowsPerCaller.length;
         try (NDManager manager = NDManager.newBaseManager()) {
             QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
             try (CpuPreparedWeight weight = backend.prepare(tensor)) {
                 NDArray[] inputs = new NDArray[callers];
-                float[][] activations = new float[callers][];
+                Expected[] expected = new Expected[callers];
                 for (int t = 0; t < callers; t++) {
-                    int m = t % 2 == 0 ? 1 : 3;
-                    activations[t] = q.activations(m, 100 + t);
-                    inputs[t] = manager.create(activations[t], new Shape(m, q.columns));
+                    int m = rowsPerCaller[t];
+                    float[] activations = q.activations(m, 100 + t);
+                    inputs[t] = manager.create(activations, new Shape(m, q.columns));
+                    expected[t] = new Expected(q, activations, m);
                 }
                 ExecutorService pool = Executors.newFixedThreadPool(callers);
                 try {
@@ -189,12 +219,9 @@ class CpuQuantizedMatmulTest {
                         results.add(
                                 pool.submit(
                                         () -> {
-                                            for (int call = 0; call < 100; call++) {
+                                            for (int call = 0; call < 60; call++) {
                                                 try (NDArray out = weight.apply(inputs[caller])) {
-                                                    checkAgainstReference(
-                                                            q,
-                                                            activations[caller],
-                                                            caller % 2 == 0 ? 1 : 3,
+                                                    expected[caller].check(
                                                             out.toFloatArray(),
                                                             DataType.FLOAT32,
                                                             "caller " + caller + ", call " + call);

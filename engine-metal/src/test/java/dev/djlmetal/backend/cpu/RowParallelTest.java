@@ -4,20 +4,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
+/** Row splitting over several threads, whatever this machine's processor count. */
 class RowParallelTest {
 
-    @Test
-    void everyRowRunsExactlyOnceInAlignedRanges() {
+    @ParameterizedTest(name = "{0} threads")
+    @ValueSource(ints = {1, 2, 3, 8})
+    void everyRowRunsExactlyOnceInAlignedRanges(int threads) {
+        RowParallel parallel = new RowParallel(threads);
+        assertEquals(threads, parallel.threads());
         int[][] cases = {{1, 16}, {17, 16}, {1000, 8}, {4099, 16}, {64, 1}};
         for (int[] c : cases) {
             int rows = c[0];
             int align = c[1];
             for (int repeat = 0; repeat < 50; repeat++) {
                 AtomicIntegerArray visits = new AtomicIntegerArray(rows);
-                RowParallel.forRows(
+                parallel.forRows(
                         rows,
                         align,
                         1 << 20,
@@ -35,13 +45,53 @@ class RowParallelTest {
     }
 
     @Test
+    void severalThreadsRunPiecesWhateverTheProcessorCount() throws Exception {
+        RowParallel parallel = new RowParallel(4);
+        Set<Thread> seen = ConcurrentHashMap.newKeySet();
+        CountDownLatch allStarted = new CountDownLatch(2);
+        // Each piece waits (bounded) until a second thread has entered a piece too, so the call
+        // can only finish early if the helpers never start.
+        parallel.forRows(
+                64,
+                1,
+                1 << 20,
+                (n0, n1) -> {
+                    if (seen.add(Thread.currentThread())) {
+                        allStarted.countDown();
+                    }
+                    try {
+                        allStarted.await(10, TimeUnit.SECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+        assertTrue(seen.size() >= 2, "threads that ran pieces: " + seen);
+    }
+
+    @Test
+    void threadCountsAreValidated() {
+        assertEquals(3, RowParallel.threads("3", "x"));
+        assertEquals(Runtime.getRuntime().availableProcessors(), RowParallel.threads(null, "x"));
+        for (String bad : new String[] {"0", "-2", "two"}) {
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () -> RowParallel.threads(bad, "cpu.threads"));
+            assertTrue(e.getMessage().contains("cpu.threads"), e.getMessage());
+            assertTrue(e.getMessage().contains(bad), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> new RowParallel(0));
+    }
+
+    @Test
     void aFailingRangeFailsTheCallWithItsException() {
+        RowParallel parallel = new RowParallel(3);
         for (int failing : new int[] {0, 511, 1023}) {
             IllegalStateException thrown =
                     assertThrows(
                             IllegalStateException.class,
                             () ->
-                                    RowParallel.forRows(
+                                    parallel.forRows(
                                             1024,
                                             16,
                                             1 << 20,
