@@ -10,6 +10,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import dev.djlmetal.testing.FloatErrorBounds;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -24,6 +25,7 @@ class MetalQuantizedEmbeddingTest {
     void lookupReturnsRowsOfTheDequantizedTable(int bits) {
         PlainQuantizedMatrix plain = PlainQuantizedMatrix.random(V, D, bits, 32, 200 + bits);
         float[] table = plain.dequantized();
+        float[] magnitudes = plain.affineMagnitudes();
         int[][] ids = {{0, 49, 7}, {7, 23, 1}};
         try (NDManager manager = NDManager.newBaseManager()) {
             MetalQuantizedEmbedding block =
@@ -40,10 +42,11 @@ class MetalQuantizedEmbeddingTest {
                 for (int i = 0; i < 2; i++) {
                     for (int j = 0; j < 3; j++) {
                         for (int d = 0; d < D; d++) {
+                            float e = table[ids[i][j] * D + d];
                             assertEquals(
-                                    table[ids[i][j] * D + d],
+                                    e,
                                     actual[(i * 3 + j) * D + d],
-                                    1e-6,
+                                    FloatErrorBounds.gamma(2) * magnitudes[ids[i][j] * D + d],
                                     "token " + ids[i][j] + " dim " + d);
                         }
                     }
@@ -65,8 +68,14 @@ class MetalQuantizedEmbeddingTest {
             assertEquals(DataType.FLOAT16, out.getDataType());
             float[] expected = new float[D];
             System.arraycopy(plain.dequantized(), 5 * D, expected, 0, D);
-            ArrayAsserts.assertClose(
-                    expected, out.toType(DataType.FLOAT32, false).toFloatArray(), 1e-3, 1e-3);
+            // one rounding of code * scale + bias in float, then one to FLOAT16
+            float[] actual = out.toType(DataType.FLOAT32, false).toFloatArray();
+            float[] magnitudes = plain.affineMagnitudes();
+            for (int d = 0; d < D; d++) {
+                double bound = FloatErrorBounds.gamma(2) * magnitudes[5 * D + d];
+                bound += FloatErrorBounds.toHalf(Math.abs(expected[d]) + bound);
+                assertEquals(expected[d], actual[d], bound, "dimension " + d);
+            }
             assertEquals(
                     new Shape(4, 0, D),
                     block.embed(manager.zeros(new Shape(4, 0), DataType.INT32)).getShape());
@@ -84,8 +93,12 @@ class MetalQuantizedEmbeddingTest {
             NDArray x = TestBlocks.randomArray(manager, new Shape(3, D), 5);
             NDArray logits = block.projectTransposed(x);
             assertEquals(new Shape(3, V), logits.getShape());
-            ArrayAsserts.assertClose(
-                    plain.matmulTransposed(x.toFloatArray(), 3), logits.toFloatArray(), 1e-4, 1e-4);
+            ArrayAsserts.assertProductClose(
+                    manager.create(plain.matmulTransposed(x.toFloatArray(), 3), new Shape(3, V)),
+                    logits,
+                    x,
+                    plain.affineMagnitudes(),
+                    null);
             NDArray x3 = x.reshape(1, 3, D);
             assertEquals(new Shape(1, 3, V), block.projectTransposed(x3).getShape());
             IllegalArgumentException e =

@@ -59,7 +59,12 @@ class MetalQuantizedLinearTest {
                         NDArray x = TestBlocks.randomArray(manager, shape, shape.size());
                         NDArray expected = TestBlocks.forward(reference, manager, x);
                         NDArray actual = TestBlocks.forward(block, manager, x);
-                        ArrayAsserts.assertClose(expected, actual, 1e-4, 1e-4);
+                        ArrayAsserts.assertProductClose(
+                                expected,
+                                actual,
+                                x,
+                                plain.affineMagnitudes(),
+                                withBias ? bias : null);
                         assertArrayEquals(
                                 block.getOutputShapes(new Shape[] {shape})[0].getShape(),
                                 actual.getShape().getShape());
@@ -129,8 +134,15 @@ class MetalQuantizedLinearTest {
                                 }));
             }
             start.countDown();
+            NDArray input = manager.create(x, new Shape(2, K));
+            NDArray reference = manager.create(expected, new Shape(2, N));
             for (Future<float[]> result : results) {
-                ArrayAsserts.assertClose(expected, result.get(), 1e-4, 1e-4);
+                ArrayAsserts.assertProductClose(
+                        reference,
+                        manager.create(result.get(), new Shape(2, N)),
+                        input,
+                        plain.affineMagnitudes(),
+                        null);
             }
             assertEquals(arraysBefore + 1, weights.getManagedArrays().size());
             assertEquals((long) N * K * 4, block.getBackendResidentBytes());
@@ -159,7 +171,12 @@ class MetalQuantizedLinearTest {
                                     plain.dequantizedArray(manager),
                                     bias)
                             .singletonOrThrow();
-            ArrayAsserts.assertClose(expected, y, 2e-2, 2e-3);
+            ArrayAsserts.assertProductClose(
+                    expected,
+                    y,
+                    x16.toType(DataType.FLOAT32, false),
+                    plain.affineMagnitudes(),
+                    bias);
         }
     }
 

@@ -96,6 +96,22 @@ public final class PlainQuantizedMatrix {
     }
 
     /**
+     * Returns {@code |code * scale| + |bias|} per element: the magnitude that scales the rounding
+     * error of any product with this weight (see {@link
+     * dev.djlmetal.testing.FloatErrorBounds#affineProduct}).
+     *
+     * @return {@code rows * columns} magnitudes, row-major
+     */
+    public float[] affineMagnitudes() {
+        float[] out = new float[rows * columns];
+        for (int i = 0; i < out.length; i++) {
+            int g = i / groupSize;
+            out[i] = Math.abs(codes[i] * scales[g]) + Math.abs(biases[g]);
+        }
+        return out;
+    }
+
+    /**
      * Returns the dequantized matrix as a FLOAT32 array.
      *
      * @param manager the manager

@@ -29,6 +29,7 @@ import dev.djlmetal.nn.PlainQuantizedMatrix;
 import dev.djlmetal.nn.QuantizableEmbedding;
 import dev.djlmetal.nn.TestBlocks;
 import dev.djlmetal.nn.TokenEmbedding;
+import dev.djlmetal.testing.FloatErrorBounds;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -121,8 +122,9 @@ class MetalQuantizerTest {
                 Linear linear = TestBlocks.randomLinear(manager, 32, 128, 50 + bits);
                 float[] weight = linear.getParameters().get("weight").getArray().toFloatArray();
                 NDArray bias = linear.getParameters().get("bias").getArray();
-                float[] dequantized =
-                        ReferenceQuantizer.quantize(weight, 32, 128, bits, 64).dequantize();
+                ReferenceQuantizer.Result quantized =
+                        ReferenceQuantizer.quantize(weight, 32, 128, bits, 64);
+                float[] dequantized = quantized.dequantize();
                 Linear reference =
                         TestBlocks.floatLinear(
                                 manager.create(dequantized, new Shape(32, 128)), bias.duplicate());
@@ -132,11 +134,12 @@ class MetalQuantizerTest {
                 QuantizationReport report = MetalQuantizer.quantize(net, config);
 
                 assertEquals(bits, report.getConverted().get(0).getBits());
-                ArrayAsserts.assertClose(
+                ArrayAsserts.assertProductClose(
                         TestBlocks.forward(reference, manager, x),
                         TestBlocks.forward(net, manager, x),
-                        1e-4,
-                        1e-4);
+                        x,
+                        ArrayAsserts.affineMagnitudes(quantized),
+                        bias);
             }
         }
     }
@@ -285,8 +288,12 @@ class MetalQuantizerTest {
                             .valueAt(0)
                             .forward(new ParameterStore(manager, false), new NDList(x), false)
                             .singletonOrThrow();
-            ArrayAsserts.assertClose(
-                    plain.matmulTransposed(x.toFloatArray(), 2), y.toFloatArray(), 1e-4, 1e-4);
+            ArrayAsserts.assertProductClose(
+                    manager.create(plain.matmulTransposed(x.toFloatArray(), 2), y.getShape()),
+                    y,
+                    x,
+                    plain.affineMagnitudes(),
+                    null);
         }
     }
 
@@ -307,7 +314,19 @@ class MetalQuantizerTest {
             float[] expected = new float[2 * 64];
             System.arraycopy(plain.dequantized(), 11 * 64, expected, 0, 64);
             System.arraycopy(plain.dequantized(), 2 * 64, expected, 64, 64);
-            ArrayAsserts.assertClose(expected, rows.toFloatArray(), 1e-6, 0);
+            // one rounding of code * scale + bias (fused or not) per element
+            float[] magnitudes = plain.affineMagnitudes();
+            float[] actual = rows.toFloatArray();
+            for (int d = 0; d < 64; d++) {
+                assertEquals(
+                        expected[d],
+                        actual[d],
+                        FloatErrorBounds.gamma(2) * magnitudes[11 * 64 + d]);
+                assertEquals(
+                        expected[64 + d],
+                        actual[64 + d],
+                        FloatErrorBounds.gamma(2) * magnitudes[2 * 64 + d]);
+            }
         }
     }
 

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.types.DataType;
 import dev.djlmetal.io.HalfPrecision;
+import dev.djlmetal.testing.FloatErrorBounds;
 import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -243,17 +244,26 @@ class ReferenceQuantizerTest {
         for (int i = 0; i < m; i++) {
             for (int n = 0; n < rows; n++) {
                 double expected = 0;
+                double magnitude = 0;
                 for (int g = 0; g < columns / groupSize; g++) {
                     double xq = 0;
                     double xs = 0;
+                    int group = n * columns / groupSize + g;
                     for (int k = g * groupSize; k < (g + 1) * groupSize; k++) {
                         xq += x[i * columns + k] * codes[n * columns + k];
                         xs += x[i * columns + k];
+                        magnitude +=
+                                (Math.abs(scales[group] * codes[n * columns + k])
+                                                + Math.abs(biases[group]))
+                                        * Math.abs(x[i * columns + k]);
                     }
-                    int group = n * columns / groupSize + g;
                     expected += scales[group] * xq + biases[group] * xs;
                 }
-                assertEquals(expected, out[i * rows + n], 1e-4 * (1 + Math.abs(expected)));
+                // float dequantization, a double sum rounded once to float
+                assertEquals(
+                        expected,
+                        out[i * rows + n],
+                        FloatErrorBounds.affineProduct(columns, magnitude));
             }
         }
     }

@@ -64,7 +64,12 @@ class NDArrayQuantizedMatmulTest {
                     NDArray y = prepared.apply(input);
                     assertEquals(new Shape(m, 24), y.getShape());
                     assertEquals(DataType.FLOAT32, y.getDataType());
-                    ArrayAsserts.assertClose(expected, y.toFloatArray(), 1e-4, 1e-4);
+                    ArrayAsserts.assertProductClose(
+                            manager.create(expected, new Shape(m, 24)),
+                            y,
+                            input,
+                            plain.affineMagnitudes(),
+                            null);
                 }
             }
         }
