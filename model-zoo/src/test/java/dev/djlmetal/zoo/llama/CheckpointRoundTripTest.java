@@ -117,7 +117,9 @@ class CheckpointRoundTripTest {
                         CheckpointLoader.load(plain, Collections.emptyMap(), m3);
                 assertEquals(CheckpointFormat.FLOAT, dequantized.getFormat());
                 QuantizedLoadingTest.assertClose(
-                        expected, QuantizedLoadingTest.logits(dequantized.getBlock(), manager));
+                        json,
+                        expected,
+                        QuantizedLoadingTest.logits(dequantized.getBlock(), manager));
             }
         }
     }

@@ -21,6 +21,7 @@ import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
 import dev.djlmetal.quant.ReferenceQuantizer;
+import dev.djlmetal.zoo.testing.LogitBounds;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import dev.djlmetal.zoo.testing.TinyWeights;
 import java.nio.file.Path;
@@ -49,12 +50,15 @@ class QuantizedLoadingTest {
         return logits(model, manager);
     }
 
-    static void assertClose(float[] expected, float[] actual) {
-        assertEquals(expected.length, actual.length);
-        for (int i = 0; i < expected.length; i++) {
-            float tolerance = 2e-4f * (1 + Math.abs(expected[i]));
-            assertEquals(expected[i], actual[i], tolerance, "logit " + i);
-        }
+    /**
+     * Asserts logits of {@link #IDS} computed two ways agree within the rounding bound of the
+     * model's forward pass ({@link LogitBounds}).
+     */
+    static void assertClose(JsonObject config, float[] expected, float[] actual) {
+        LlamaConfig c = LlamaConfig.fromJson(config);
+        LogitBounds.of(c, IDS.length, 2)
+                .assertClose(
+                        expected, actual, c.getVocabSize(), "logits of " + IDS.length + " ids");
     }
 
     @ParameterizedTest
@@ -76,7 +80,9 @@ class QuantizedLoadingTest {
                     loaded.getBackendKind());
             assertTrue(loaded.getSummary().contains("without re-quantizing"));
             assertClose(
-                    floatLogits(json, f.dequantized, manager), logits(loaded.getBlock(), manager));
+                    json,
+                    floatLogits(json, f.dequantized, manager),
+                    logits(loaded.getBlock(), manager));
         }
     }
 
@@ -95,7 +101,9 @@ class QuantizedLoadingTest {
             Block q = blocks.get("model.layers.0.self_attn.q_proj");
             assertTrue(q instanceof MetalQuantizedLinear);
             assertClose(
-                    floatLogits(json, f.dequantized, manager), logits(loaded.getBlock(), manager));
+                    json,
+                    floatLogits(json, f.dequantized, manager),
+                    logits(loaded.getBlock(), manager));
         }
     }
 
@@ -115,7 +123,9 @@ class QuantizedLoadingTest {
                     (MetalQuantizedLinear) blocks.get("model.layers.0.mlp.down_proj");
             assertEquals(8, down.getQuantizedWeight().bits());
             assertClose(
-                    floatLogits(json, f.dequantized, manager), logits(loaded.getBlock(), manager));
+                    json,
+                    floatLogits(json, f.dequantized, manager),
+                    logits(loaded.getBlock(), manager));
         }
     }
 
@@ -154,7 +164,7 @@ class QuantizedLoadingTest {
             for (int s = 3; s < IDS.length; s++) {
                 out = model.forward(all.get(":, {}:{}", s, s + 1), KvCache.fromOutput(out));
                 float[] expected = Arrays.copyOfRange(full, s * vocab, (s + 1) * vocab);
-                assertArrayEquals(expected, out.head().toFloatArray(), 1e-4f);
+                assertClose(json, expected, out.head().toFloatArray());
             }
         }
     }
@@ -171,10 +181,10 @@ class QuantizedLoadingTest {
             assertEquals(0, loaded.getQuantizedModules());
             Block q = BlockPaths.blocks(loaded.getBlock()).get("model.layers.0.self_attn.q_proj");
             assertTrue(q instanceof ai.djl.nn.core.Linear);
-            assertArrayEquals(
+            assertClose(
+                    json,
                     floatLogits(json, f.dequantized, manager),
-                    logits(loaded.getBlock(), manager),
-                    1e-4f);
+                    logits(loaded.getBlock(), manager));
         }
     }
 
@@ -219,7 +229,8 @@ class QuantizedLoadingTest {
                             json, TinyCheckpoints.floatTensors(w), Map.of("bits", "4"), manager);
             assertEquals(CheckpointFormat.FLOAT, loaded.getFormat());
             assertEquals(2 * 7, loaded.getQuantizedModules());
-            assertClose(floatLogits(json, expected, manager), logits(loaded.getBlock(), manager));
+            assertClose(
+                    json, floatLogits(json, expected, manager), logits(loaded.getBlock(), manager));
         }
     }
 }
