@@ -51,8 +51,13 @@ class QualityOrderingTest {
     }
 
     @Test
-    void floatAgreesWithItselfAndEveryLinearLayerIsQuantized() {
-        assertEquals(1.0, reference.getAgreement());
+    void floatModelPredictsHeldOutStoriesAndEveryLinearLayerIsQuantized() {
+        // the trained model is far better than chance (perplexity 1024 over its vocabulary) and
+        // cannot beat certainty; README's quality table measures 1.74 on 64 stories
+        assertTrue(
+                reference.getPerplexity() > 1.0 && reference.getPerplexity() < 2.5,
+                reference.toString());
+        assertEquals(0, reference.getConvertedLayers(), reference.toString());
         for (QualityResult r : RESULTS.values()) {
             // hidden 128, intermediate 384: 4 layers x 7 linear layers at every group size
             assertEquals(28, r.getConvertedLayers(), r.toString());

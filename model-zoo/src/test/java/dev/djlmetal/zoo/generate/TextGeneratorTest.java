@@ -180,8 +180,15 @@ class TextGeneratorTest {
         int before = model.getNDManager().getManagedArrays().size();
         List<Integer> counts = new ArrayList<>();
         NDManager root = model.getNDManager();
-        generator(config).generate("the", piece -> counts.add(root.getManagedArrays().size()));
+        String text =
+                generator(config)
+                        .generate("the", piece -> counts.add(root.getManagedArrays().size()));
         assertTrue(counts.size() > 1500, "pieces: " + counts.size());
+        // the text is the 2000 words sampled with the same seed, as the ids path gives them,
+        // without the special tokens <s> and </s> (ids 0 and 1), which decoding skips
+        long[] ids = generator(config).generateIds(tokenizer.encode("the"));
+        assertEquals(2000, ids.length);
+        assertEquals(words(Arrays.stream(ids).filter(id -> id > 1).toArray()), text);
         // the request holds the two cache arrays; nothing else accumulates step after step
         assertEquals(counts.get(10), counts.get(counts.size() - 1));
         assertEquals(before, model.getNDManager().getManagedArrays().size());

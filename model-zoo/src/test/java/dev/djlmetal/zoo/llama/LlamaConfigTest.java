@@ -52,8 +52,38 @@ class LlamaConfigTest {
         assertEquals(8, c.getNumKeyValueHeads());
         assertEquals(1000.0, c.getRope().getTheta());
         assertEquals("llama3", c.getRope().getType());
+        assertEquals(8.0, c.getRope().getFactor());
+        assertEquals(1.0, c.getRope().getLowFreqFactor());
+        assertEquals(4.0, c.getRope().getHighFreqFactor());
         assertEquals(8192.0, c.getRope().getOriginalMaxPositionEmbeddings());
         assertFalse(c.isTieWordEmbeddings());
+        // theta 1000, head_dim 16: wave lengths 2 pi 1000^(i/8) are all below 8192 / 4 = 2048
+        // (kept) except the last, 2649.6, between 2048 and 8192: blended with
+        // s = (8192 / 2649.6 - 1) / (4 - 1)
+        double[] inv = c.getRope().inverseFrequencies(c.getHeadDim());
+        assertEquals(8, inv.length);
+        for (int i = 0; i < 7; i++) {
+            assertEquals(Math.pow(1000, -i / 8.0), inv[i], 1e-15, "frequency " + i);
+        }
+        double base = Math.pow(1000, -7 / 8.0);
+        double s = (8192 / (2 * Math.PI / base) - 1) / 3;
+        assertEquals((1 - s) * base / 8 + s * base, inv[7], 1e-15, "blended frequency");
+    }
+
+    @Test
+    void readsLlama3RopeScalingInTransformers4Style() {
+        LlamaConfig c =
+                parse(
+                        "\"model_type\": \"llama\", \"rope_theta\": 500000.0, \"rope_scaling\":"
+                                + " {\"rope_type\": \"llama3\", \"factor\": 32.0,"
+                                + " \"low_freq_factor\": 2.0, \"high_freq_factor\": 6.0,"
+                                + " \"original_max_position_embeddings\": 4096}");
+        assertEquals(500000.0, c.getRope().getTheta());
+        assertEquals("llama3", c.getRope().getType());
+        assertEquals(32.0, c.getRope().getFactor());
+        assertEquals(2.0, c.getRope().getLowFreqFactor());
+        assertEquals(6.0, c.getRope().getHighFreqFactor());
+        assertEquals(4096.0, c.getRope().getOriginalMaxPositionEmbeddings());
     }
 
     @Test
