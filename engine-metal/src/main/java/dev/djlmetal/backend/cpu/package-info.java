@@ -1,13 +1,13 @@
 /**
  * The fast CPU backend: fused dequantize and matmul over packed affine group-quantized weights, in
- * Java SIMD code (the incubating Vector API) with a scalar fallback, multithreaded over output
- * rows.
+ * Java SIMD code (the incubating Vector API, at the CPU's preferred width or the one {@code
+ * djlmetal.cpu.vectorBits} asks for) with a scalar fallback, multithreaded over output rows.
  *
  * <p>Data flow: {@link dev.djlmetal.backend.cpu.CpuQuantizedMatmul#prepare} wraps the packed codes,
  * scales and biases of a {@link dev.djlmetal.quant.QuantizedTensor} as direct buffers over the
  * tensors' own memory (no copy, no dequantized weight); {@link
  * dev.djlmetal.backend.cpu.CpuPreparedWeight#apply} reads the activations once into a
- * kernel-friendly heap layout and runs a matrix-vector kernel (one activation row, decode) or a
+ * kernel-friendly heap layout ({@code LaneLayout}) and runs a matrix-vector kernel (one activation row, decode) or a
  * blocked kernel (a few rows) on the calling thread and a shared fork-join pool, writing straight
  * into the memory of the output array; from {@code cpu.blasMinRows} rows on (prefill) it
  * dequantizes chunks of rows into a reusable buffer and multiplies them with the engine's matmul.
