@@ -65,7 +65,7 @@ public final class CpuQuantizedMatmul implements QuantizedMatmul {
         if (threads == null) {
             return RowParallel.shared();
         }
-        return new RowParallel(
+        return RowParallel.withThreads(
                 RowParallel.threads(threads, "The backend setting " + THREADS_SETTING));
     }
 

@@ -1,26 +1,33 @@
 package dev.djlmetal.backend.cpu;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 
 /**
- * Splits output rows across the calling thread and a fork-join pool (one worker fewer than the
- * threads it is given, since the caller works too). Every cpu-backend weight shares one instance
- * sized by {@value #THREADS_PROPERTY} (default: the available processors) unless its backend was
- * given a thread count of its own.
+ * Splits output rows across the calling thread and a set of persistent worker threads (one fewer
+ * than the threads it is given, since the caller works too). Every cpu-backend weight shares the
+ * instance sized by {@value #THREADS_PROPERTY} (default: the available processors) unless its
+ * backend was given a thread count of its own; there is one instance, and one set of workers, per
+ * thread count in a JVM.
  *
- * <p>The rows are cut into a few pieces per thread that the threads claim from a shared counter, so
- * a late or slow thread takes fewer pieces. The caller starts on the pieces at once instead of
- * waiting for a worker to wake up, and helpers that have not started by the time the pieces run out
- * are cancelled rather than waited for: a decode step runs over a hundred products of a fraction of
- * a millisecond each, where the hand-off between threads is a visible share of the time.
+ * <p>A decode step runs over a hundred products of a fraction of a millisecond each, so the
+ * hand-off between threads is kept short: the rows are cut into a few pieces per thread that the
+ * threads claim from a shared counter (a late or slow thread takes fewer pieces), the caller starts
+ * on the pieces at once, and idle workers spin for {@value #SPIN_MICROS} microseconds after their
+ * last piece before they park, so that the next product of the step finds them awake (unless there
+ * are more threads than processors, where spinning would take a processor from a thread with work).
+ * A call returns only when every piece has completed, whichever thread ran it.
  */
 final class RowParallel {
 
     /**
-     * The system property that sets the number of threads of the shared pool (the calling thread
-     * included); the default is the number of available processors.
+     * The system property that sets the number of threads of the shared instance (the calling
+     * thread included); the default is the number of available processors.
      */
     static final String THREADS_PROPERTY = "djlmetal.cpu.threads";
 
@@ -30,39 +37,54 @@ final class RowParallel {
     /** The pieces per thread, for balance when threads start late or run slower. */
     private static final int PIECES_PER_THREAD = 4;
 
+    /** How long an idle worker spins, waiting for the next product, before it parks. */
+    private static final long SPIN_MICROS = 50;
+
+    private static final Map<Integer, RowParallel> BY_THREADS = new ConcurrentHashMap<>();
+
     private final int threads;
-    private final ForkJoinPool pool;
+    private final long spinNanos;
+    private final Worker[] workers;
+    private final ConcurrentLinkedQueue<Job> jobs = new ConcurrentLinkedQueue<>();
+    private final AtomicLong published = new AtomicLong();
+
+    private RowParallel(int threads) {
+        this.threads = threads;
+        // spinning only pays when every thread has a processor of its own
+        this.spinNanos =
+                threads <= Runtime.getRuntime().availableProcessors() ? SPIN_MICROS * 1000 : 0;
+        this.workers = new Worker[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            workers[i] = new Worker(threads, i + 1);
+            workers[i].start();
+        }
+    }
 
     /**
-     * Creates a splitter over {@code threads} threads: the caller and a pool of {@code threads - 1}
-     * daemon workers.
+     * Returns the instance that splits products over {@code threads} threads: the caller and {@code
+     * threads - 1} daemon workers, created on first use and shared by every caller that asks for
+     * the same count.
      *
      * @param threads the threads a product may use, at least 1
+     * @return the instance
      * @throws IllegalArgumentException when {@code threads} is below 1
      */
-    RowParallel(int threads) {
+    static RowParallel withThreads(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("A product needs at least 1 thread, got " + threads);
         }
-        this.threads = threads;
-        this.pool = threads > 1 ? new ForkJoinPool(threads - 1) : null;
-    }
-
-    /** The splitter shared by every weight of backends without their own thread count. */
-    private static final class Shared {
-        static final RowParallel INSTANCE =
-                new RowParallel(threads(System.getProperty(THREADS_PROPERTY), THREADS_PROPERTY));
+        return BY_THREADS.computeIfAbsent(threads, RowParallel::new);
     }
 
     /**
-     * Returns the splitter shared by default: {@value #THREADS_PROPERTY} threads, or one per
+     * Returns the instance used by default: {@value #THREADS_PROPERTY} threads, or one per
      * available processor.
      *
-     * @return the shared splitter
+     * @return the shared instance
      * @throws IllegalArgumentException when the property is not a positive integer
      */
     static RowParallel shared() {
-        return Shared.INSTANCE;
+        return withThreads(threads(System.getProperty(THREADS_PROPERTY), THREADS_PROPERTY));
     }
 
     /**
@@ -92,7 +114,7 @@ final class RowParallel {
     /**
      * Returns the number of threads a product may use.
      *
-     * @return the caller plus the pool's workers
+     * @return the caller plus the workers
      */
     int threads() {
         return threads;
@@ -106,7 +128,8 @@ final class RowParallel {
 
     /**
      * Runs {@code body} over {@code [0, rows)} split into ranges that are multiples of {@code
-     * align} rows.
+     * align} rows, and returns when every range has run. An exception of a range is rethrown as
+     * thrown (the first one, when several fail), after every other range has completed.
      *
      * @param rows the number of rows
      * @param align the preferred range granularity
@@ -121,28 +144,17 @@ final class RowParallel {
         int pieces = Math.min(threads * PIECES_PER_THREAD, (rows + align - 1) / align);
         int grain = (rows + pieces - 1) / pieces;
         grain = (grain + align - 1) / align * align;
-        Pieces work = new Pieces(rows, grain, body);
-        int helperCount = Math.min(threads - 1, work.count - 1);
-        Helper[] helpers = new Helper[helperCount];
-        for (int i = 0; i < helperCount; i++) {
-            helpers[i] = new Helper(work);
-            helpers[i].task = pool.submit(helpers[i]);
+        Job job = new Job(rows, grain, body);
+        jobs.add(job);
+        published.incrementAndGet();
+        int wanted = Math.min(workers.length, job.count - 1);
+        for (int i = 0; i < wanted; i++) {
+            workers[i].wake();
         }
-        Throwable failure = null;
-        try {
-            work.drain();
-        } catch (RuntimeException | Error e) {
-            failure = e;
-        }
-        for (Helper helper : helpers) {
-            if (helper.revoke()) {
-                continue;
-            }
-            helper.task.quietlyJoin();
-            if (failure == null) {
-                failure = helper.failure;
-            }
-        }
+        job.drain();
+        jobs.remove(job);
+        job.awaitCompletion();
+        Throwable failure = job.failure.get();
         if (failure instanceof RuntimeException) {
             throw (RuntimeException) failure;
         }
@@ -154,68 +166,105 @@ final class RowParallel {
         }
     }
 
-    /**
-     * One pool task that helps drain the pieces. The caller revokes a helper that has not started
-     * by the time the pieces run out (it then returns at once whenever the pool gets to it) and
-     * waits for one that has started, since it may still be writing its last piece.
-     */
-    private static final class Helper implements Runnable {
-
-        private static final int WAITING = 0;
-        private static final int STARTED = 1;
-        private static final int REVOKED = 2;
-
-        private final Pieces work;
-        private final AtomicInteger state = new AtomicInteger(WAITING);
-        ForkJoinTask<?> task;
-
-        /** What the helper's pieces threw (kept as thrown: the pool would hand back a copy). */
-        volatile Throwable failure;
-
-        Helper(Pieces work) {
-            this.work = work;
-        }
-
-        @Override
-        public void run() {
-            if (state.compareAndSet(WAITING, STARTED)) {
-                try {
-                    work.drain();
-                } catch (RuntimeException | Error e) {
-                    failure = e;
-                }
-            }
-        }
-
-        /** Returns whether the helper was revoked before it started. */
-        boolean revoke() {
-            return state.compareAndSet(WAITING, REVOKED);
-        }
-    }
-
     /** The pieces of one product, claimed one at a time by whichever thread is free. */
-    private static final class Pieces {
+    private static final class Job {
 
         final int rows;
         final int grain;
         final int count;
         final RowRange body;
         final AtomicInteger next = new AtomicInteger();
+        final AtomicInteger completed = new AtomicInteger();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
 
-        Pieces(int rows, int grain, RowRange body) {
+        Job(int rows, int grain, RowRange body) {
             this.rows = rows;
             this.grain = grain;
             this.count = (rows + grain - 1) / grain;
             this.body = body;
         }
 
+        boolean hasUnclaimedPieces() {
+            return next.get() < count;
+        }
+
+        /** Runs pieces until none is left to claim; a failing piece is recorded, not thrown. */
         void drain() {
             for (int piece = next.getAndIncrement();
                     piece < count;
                     piece = next.getAndIncrement()) {
                 int n0 = piece * grain;
-                body.run(n0, Math.min(rows, n0 + grain));
+                try {
+                    body.run(n0, Math.min(rows, n0 + grain));
+                } catch (RuntimeException | Error e) {
+                    failure.compareAndSet(null, e);
+                } finally {
+                    completed.incrementAndGet();
+                }
             }
+        }
+
+        /** Waits for the pieces that other threads claimed: they are running, and short. */
+        void awaitCompletion() {
+            for (int spins = 0; completed.get() < count; spins++) {
+                if (spins < 1 << 12) {
+                    Thread.onSpinWait();
+                } else {
+                    Thread.yield();
+                }
+            }
+        }
+    }
+
+    /** A daemon thread that runs pieces of published jobs, spinning briefly before it parks. */
+    private final class Worker extends Thread {
+
+        private volatile boolean parked;
+
+        Worker(int threads, int index) {
+            super("djl-metal-cpu-" + threads + "-" + index);
+            setDaemon(true);
+        }
+
+        /** Unparks the worker if it is parked (a spinning worker sees the new job by itself). */
+        void wake() {
+            if (parked) {
+                LockSupport.unpark(this);
+            }
+        }
+
+        @Override
+        public void run() {
+            long seen = published.get();
+            while (true) {
+                Job job = firstOpenJob();
+                if (job != null) {
+                    job.drain();
+                    continue;
+                }
+                long deadline = System.nanoTime() + spinNanos;
+                while (published.get() == seen && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                if (published.get() == seen) {
+                    parked = true;
+                    // re-read after announcing: a publisher either sees parked or we see its job
+                    if (published.get() == seen) {
+                        LockSupport.park(this);
+                    }
+                    parked = false;
+                }
+                seen = published.get();
+            }
+        }
+
+        private Job firstOpenJob() {
+            for (Job job : jobs) {
+                if (job.hasUnclaimedPieces()) {
+                    return job;
+                }
+            }
+            return null;
         }
     }
 }

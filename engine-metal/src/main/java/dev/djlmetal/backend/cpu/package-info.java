@@ -7,9 +7,10 @@
  * scales and biases of a {@link dev.djlmetal.quant.QuantizedTensor} as direct buffers over the
  * tensors' own memory (no copy, no dequantized weight); {@link
  * dev.djlmetal.backend.cpu.CpuPreparedWeight#apply} reads the activations once into a
- * kernel-friendly heap layout ({@code LaneLayout}) and runs a matrix-vector kernel (one activation row, decode) or a
- * blocked kernel (a few rows) on the calling thread and a shared fork-join pool, writing straight
- * into the memory of the output array; from {@code cpu.blasMinRows} rows on (prefill) it
- * dequantizes chunks of rows into a reusable buffer and multiplies them with the engine's matmul.
+ * kernel-friendly heap layout ({@code LaneLayout}) and runs a matrix-vector kernel (one activation
+ * row, decode) or a blocked kernel (a few rows) on the calling thread and a shared fork-join pool,
+ * writing straight into the memory of the output array; from {@code cpu.blasMinRows} rows on
+ * (prefill) it dequantizes chunks of rows into a reusable buffer and multiplies them with the
+ * engine's matmul.
  */
 package dev.djlmetal.backend.cpu;

@@ -186,7 +186,7 @@ class CpuQuantizedMatmulTest {
     /** A backend whose products use four threads, whatever this machine's processor count. */
     static CpuQuantizedMatmul fourThreads(CpuKernel kernel) {
         return new CpuQuantizedMatmul(
-                kernel, CpuQuantizedMatmul.DEFAULT_BLAS_MIN_ROWS, new RowParallel(4));
+                kernel, CpuQuantizedMatmul.DEFAULT_BLAS_MIN_ROWS, RowParallel.withThreads(4));
     }
 
     /**

@@ -19,7 +19,7 @@ class RowParallelTest {
     @ParameterizedTest(name = "{0} threads")
     @ValueSource(ints = {1, 2, 3, 8})
     void everyRowRunsExactlyOnceInAlignedRanges(int threads) {
-        RowParallel parallel = new RowParallel(threads);
+        RowParallel parallel = RowParallel.withThreads(threads);
         assertEquals(threads, parallel.threads());
         int[][] cases = {{1, 16}, {17, 16}, {1000, 8}, {4099, 16}, {64, 1}};
         for (int[] c : cases) {
@@ -46,7 +46,7 @@ class RowParallelTest {
 
     @Test
     void severalThreadsRunPiecesWhateverTheProcessorCount() throws Exception {
-        RowParallel parallel = new RowParallel(4);
+        RowParallel parallel = RowParallel.withThreads(4);
         Set<Thread> seen = ConcurrentHashMap.newKeySet();
         CountDownLatch allStarted = new CountDownLatch(2);
         // Each piece waits (bounded) until a second thread has entered a piece too, so the call
@@ -80,12 +80,12 @@ class RowParallelTest {
             assertTrue(e.getMessage().contains("cpu.threads"), e.getMessage());
             assertTrue(e.getMessage().contains(bad), e.getMessage());
         }
-        assertThrows(IllegalArgumentException.class, () -> new RowParallel(0));
+        assertThrows(IllegalArgumentException.class, () -> RowParallel.withThreads(0));
     }
 
     @Test
     void aFailingRangeFailsTheCallWithItsException() {
-        RowParallel parallel = new RowParallel(3);
+        RowParallel parallel = RowParallel.withThreads(3);
         for (int failing : new int[] {0, 511, 1023}) {
             IllegalStateException thrown =
                     assertThrows(
