@@ -1,6 +1,7 @@
 package dev.djlmetal.backend.cpu;
 
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 
 /**
  * The inner loops of the cpu backend for one instruction set (scalar Java or the Vector API).
@@ -67,20 +68,6 @@ abstract class CpuKernel {
             PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1);
 
     /**
-     * Blocked product for several activation rows, {@code out[i, n] = dot(x_i, dequant(W)[n])} for
-     * rows {@code [n0, n1)}: each strip of weight rows is dequantized once into a small buffer and
-     * multiplied with every activation row.
-     *
-     * @param w the weight
-     * @param x {@code m} activation rows in the kernel's layout
-     * @param m the number of activation rows
-     * @param out receives {@code m * N} floats, row-major
-     * @param n0 the first weight row
-     * @param n1 one past the last weight row
-     */
-    abstract void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1);
-
-    /**
      * Dequantizes one weight row ({@code code * scale + bias}) in the kernel's activation layout,
      * so that a plain dot product with a row of {@link #layoutActivations} gives the product.
      *
@@ -92,8 +79,7 @@ abstract class CpuKernel {
     abstract void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset);
 
     /**
-     * Returns the number of weight rows {@link #blocked} dequantizes at once; row ranges handed to
-     * it should be multiples of this (except the last).
+     * Returns the granularity, in weight rows, of the chunks the prefill path dequantizes at once.
      *
      * @return the strip height
      */
@@ -102,16 +88,43 @@ abstract class CpuKernel {
     }
 
     /**
-     * Lays out one activation row for {@link #matvec}. The default is {@link #layoutActivations}; a
-     * kernel may also multiply elements by powers of two that its decoding leaves on the codes,
-     * which is exact in floating point and leaves every product unchanged.
+     * Lays out activation rows for {@link #matvec} and {@link #smallBatch}. The default is {@link
+     * #layoutActivations}; a kernel may also multiply elements by powers of two that its decoding
+     * leaves on the codes, which is exact in floating point and leaves every product unchanged.
      *
-     * @param x the activations, {@code K} floats
+     * @param x the activations, {@code m * K} floats
+     * @param m the number of activation rows
      * @param w the weight the activations will be multiplied with
-     * @return {@code laidColumns(w)} floats in the kernel's matrix-vector layout
+     * @return {@code m * laidColumns(w)} floats in the kernel's matrix-vector layout
      */
-    float[] matvecActivations(FloatBuffer x, PackedMatrix w) {
-        return layoutActivations(x, 1, w);
+    float[] matvecActivations(FloatBuffer x, int m, PackedMatrix w) {
+        return layoutActivations(x, m, w);
+    }
+
+    /**
+     * Product for a few activation rows ({@code m} from 2 to about 16) that decodes each packed
+     * code once for all of them: {@code out[i, n] = sum_g scale[n, g] * dot(x_ig, q[n]_g) + bias[n,
+     * g] * sum(x_ig)} for rows {@code [n0, n1)}. The default runs {@link #matvec} per activation
+     * row.
+     *
+     * @param w the weight
+     * @param x {@code m} activation rows from {@link #matvecActivations}
+     * @param m the number of activation rows
+     * @param groupSums the per-group sums of each row, {@code m * groups}
+     * @param out receives {@code m * N} floats, row-major
+     * @param n0 the first weight row
+     * @param n1 one past the last weight row
+     */
+    void smallBatch(
+            PackedMatrix w, float[] x, int m, float[] groupSums, FloatBuffer out, int n0, int n1) {
+        int laid = laidColumns(w);
+        int groups = w.groups();
+        int rows = w.rows();
+        for (int i = 0; i < m; i++) {
+            float[] row = Arrays.copyOfRange(x, i * laid, (i + 1) * laid);
+            float[] sums = Arrays.copyOfRange(groupSums, i * groups, (i + 1) * groups);
+            matvec(w, row, sums, out.slice(i * rows, rows), n0, n1);
+        }
     }
 
     /**

@@ -162,18 +162,17 @@ public final class CpuPreparedWeight implements PreparedWeight {
             return;
         }
         long k = matrix.columns();
+        float[] x = kernel.matvecActivations(input, m, matrix);
+        float[] sums = CpuKernel.groupSums(input, m, matrix);
         if (m == 1) {
-            float[] x = kernel.matvecActivations(input, matrix);
-            float[] sums = CpuKernel.groupSums(input, 1, matrix);
             rowParallel.forRows(
                     matrix.rows(), 16, k, (n0, n1) -> kernel.matvec(matrix, x, sums, out, n0, n1));
         } else {
-            float[] x = kernel.layoutActivations(input, m, matrix);
             rowParallel.forRows(
                     matrix.rows(),
-                    kernel.stripRows(),
+                    16,
                     k * m,
-                    (n0, n1) -> kernel.blocked(matrix, x, m, out, n0, n1));
+                    (n0, n1) -> kernel.smallBatch(matrix, x, m, sums, out, n0, n1));
         }
     }
 

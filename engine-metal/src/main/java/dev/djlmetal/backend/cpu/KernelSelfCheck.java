@@ -10,7 +10,7 @@ import java.util.SplittableRandom;
 /**
  * A quick check that a kernel links and computes what the scalar kernel computes, run once before
  * the cpu backend trusts a Vector API kernel: one small product per code width through every entry
- * point (matrix-vector, blocked, row dequantization), with a step-spanning group size and a row
+ * point (matrix-vector, small batch, row dequantization), with a step-spanning group size and a row
  * length that needs padding at every vector width. It runs in well under a second and turns a
  * missing method of the incubating API into an exception on the calling thread.
  */
@@ -19,7 +19,7 @@ final class KernelSelfCheck {
     private static final int ROWS = 3;
     private static final int COLUMNS = 96;
     private static final int GROUP_SIZE = 32;
-    private static final int BLOCKED_ROWS = 2;
+    private static final int BATCH_ROWS = 5;
 
     private KernelSelfCheck() {}
 
@@ -34,7 +34,7 @@ final class KernelSelfCheck {
         SplittableRandom random = new SplittableRandom(20261130L);
         for (int bits : QuantSpec.SUPPORTED_BITS) {
             PackedMatrix w = randomMatrix(bits, random);
-            float[] x = new float[BLOCKED_ROWS * COLUMNS];
+            float[] x = new float[BATCH_ROWS * COLUMNS];
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) random.nextDouble(-1, 1);
             }
@@ -49,9 +49,9 @@ final class KernelSelfCheck {
                     productBound);
             compare(
                     bits,
-                    "blocked",
-                    blocked(reference, w, input),
-                    blocked(kernel, w, input),
+                    "small-batch",
+                    smallBatch(reference, w, input),
+                    smallBatch(kernel, w, input),
                     productBound);
             compare(
                     bits,
@@ -79,18 +79,19 @@ final class KernelSelfCheck {
     }
 
     private static float[] matvec(CpuKernel kernel, PackedMatrix w, FloatBuffer x) {
-        float[] laid = kernel.matvecActivations(x, w);
+        float[] laid = kernel.matvecActivations(x, 1, w);
         float[] sums = CpuKernel.groupSums(x, 1, w);
         FloatBuffer out = directFloats(ROWS);
         kernel.matvec(w, laid, sums, out, 0, ROWS);
         return toArray(out, ROWS);
     }
 
-    private static float[] blocked(CpuKernel kernel, PackedMatrix w, FloatBuffer x) {
-        float[] laid = kernel.layoutActivations(x, BLOCKED_ROWS, w);
-        FloatBuffer out = directFloats(BLOCKED_ROWS * ROWS);
-        kernel.blocked(w, laid, BLOCKED_ROWS, out, 0, ROWS);
-        return toArray(out, BLOCKED_ROWS * ROWS);
+    private static float[] smallBatch(CpuKernel kernel, PackedMatrix w, FloatBuffer x) {
+        float[] laid = kernel.matvecActivations(x, BATCH_ROWS, w);
+        float[] sums = CpuKernel.groupSums(x, BATCH_ROWS, w);
+        FloatBuffer out = directFloats(BATCH_ROWS * ROWS);
+        kernel.smallBatch(w, laid, BATCH_ROWS, sums, out, 0, ROWS);
+        return toArray(out, BATCH_ROWS * ROWS);
     }
 
     /** Returns the dequantized rows in natural order, whatever the kernel's layout. */

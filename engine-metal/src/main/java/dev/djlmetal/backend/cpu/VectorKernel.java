@@ -87,10 +87,10 @@ final class VectorKernel extends CpuKernel {
     }
 
     @Override
-    float[] matvecActivations(FloatBuffer x, PackedMatrix w) {
+    float[] matvecActivations(FloatBuffer x, int m, PackedMatrix w) {
         LaneLayout layout = LaneLayout.of(w, LANES);
-        float[] laid = new float[layout.laidColumns()];
-        layout.layout(x, 1, w.columns(), layout.matvecFactors(), laid);
+        float[] laid = new float[m * layout.laidColumns()];
+        layout.layout(x, m, w.columns(), layout.matvecFactors(), laid);
         return laid;
     }
 
@@ -104,6 +104,7 @@ final class VectorKernel extends CpuKernel {
         byte[] bytes = new byte[0];
         float[] scales = new float[0];
         float[] biases = new float[0];
+        final float[] dots = new float[4];
 
         /**
          * Grows the arrays for a weight and zeroes their padding: rows copied in later overwrite
@@ -169,24 +170,25 @@ final class VectorKernel extends CpuKernel {
                     dot = rowBytes6(bytes, x, scales, steps, groupShift, seg);
                 }
             }
-            out.put(n, dot + biasTerm(biases, groupSums, groups));
+            out.put(n, dot + biasTerm(biases, groupSums, 0, groups));
         }
     }
 
     /**
-     * Returns {@code sum_g bias[g] * groupSums[g]} over a row's biases copied to {@code biases}.
+     * Returns {@code sum_g bias[g] * groupSums[offset + g]} over a row's biases copied to {@code
+     * biases}.
      */
-    private static float biasTerm(float[] biases, float[] groupSums, int groups) {
+    private static float biasTerm(float[] biases, float[] groupSums, int offset, int groups) {
         FloatVector acc = FloatVector.zero(FLOAT);
         int g = 0;
         for (; g + LANES <= groups; g += LANES) {
             acc =
                     FloatVector.fromArray(FLOAT, biases, g)
-                            .fma(FloatVector.fromArray(FLOAT, groupSums, g), acc);
+                            .fma(FloatVector.fromArray(FLOAT, groupSums, offset + g), acc);
         }
         float total = acc.reduceLanes(VectorOperators.ADD);
         for (; g < groups; g++) {
-            total += biases[g] * groupSums[g];
+            total += biases[g] * groupSums[offset + g];
         }
         return total;
     }
@@ -481,17 +483,619 @@ final class VectorKernel extends CpuKernel {
         return total.reduceLanes(VectorOperators.ADD);
     }
 
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of one weight row with four activation
+     * rows at once (4-bit codes): each code vector is decoded once for the four rows.
+     */
+    private static void tileWords4(
+            int[] words,
+            float[] x,
+            int x0,
+            int x1,
+            int x2,
+            int x3,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xf);
+        IntVector mask1 = IntVector.broadcast(INT, 0xf0);
+        IntVector mask2 = IntVector.broadcast(INT, 0xf00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xf000);
+        IntVector mask4 = IntVector.broadcast(INT, 0xf0000);
+        IntVector mask5 = IntVector.broadcast(INT, 0xf00000);
+        IntVector mask6 = IntVector.broadcast(INT, 0xf000000);
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        FloatVector tc = FloatVector.zero(FLOAT);
+        FloatVector td = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            int xo = t * LANES * 8;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a = q0.mul(FloatVector.fromArray(FLOAT, x, x0 + xo));
+            FloatVector b = q0.mul(FloatVector.fromArray(FLOAT, x, x1 + xo));
+            FloatVector c = q0.mul(FloatVector.fromArray(FLOAT, x, x2 + xo));
+            FloatVector d = q0.mul(FloatVector.fromArray(FLOAT, x, x3 + xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q1.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 1 * LANES), a);
+            b = q1.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 1 * LANES), b);
+            c = q1.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 1 * LANES), c);
+            d = q1.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 1 * LANES), d);
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q2.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 2 * LANES), a);
+            b = q2.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 2 * LANES), b);
+            c = q2.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 2 * LANES), c);
+            d = q2.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 2 * LANES), d);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a = q3.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 3 * LANES), a);
+            b = q3.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 3 * LANES), b);
+            c = q3.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 3 * LANES), c);
+            d = q3.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 3 * LANES), d);
+            FloatVector q4 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats();
+            a = q4.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 4 * LANES), a);
+            b = q4.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 4 * LANES), b);
+            c = q4.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 4 * LANES), c);
+            d = q4.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 4 * LANES), d);
+            FloatVector q5 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats();
+            a = q5.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 5 * LANES), a);
+            b = q5.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 5 * LANES), b);
+            c = q5.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 5 * LANES), c);
+            d = q5.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 5 * LANES), d);
+            FloatVector q6 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats();
+            a = q6.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 6 * LANES), a);
+            b = q6.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 6 * LANES), b);
+            c = q6.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 6 * LANES), c);
+            d = q6.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 6 * LANES), d);
+            FloatVector q7 = v.lanewise(LSHR, 28).convert(I2F, 0).reinterpretAsFloats();
+            a = q7.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 7 * LANES), a);
+            b = q7.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 7 * LANES), b);
+            c = q7.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 7 * LANES), c);
+            d = q7.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 7 * LANES), d);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 8) >>> groupShift)
+                            .rearrange(seg);
+            ta = a.fma(scale, ta);
+            tb = b.fma(scale, tb);
+            tc = c.fma(scale, tc);
+            td = d.fma(scale, td);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+        dots[2] = tc.reduceLanes(VectorOperators.ADD);
+        dots[3] = td.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of one weight row with four activation
+     * rows at once (8-bit codes): each code vector is decoded once for the four rows.
+     */
+    private static void tileWords8(
+            int[] words,
+            float[] x,
+            int x0,
+            int x1,
+            int x2,
+            int x3,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xff);
+        IntVector mask1 = IntVector.broadcast(INT, 0xff00);
+        IntVector mask2 = IntVector.broadcast(INT, 0xff0000);
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        FloatVector tc = FloatVector.zero(FLOAT);
+        FloatVector td = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            int xo = t * LANES * 4;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a = q0.mul(FloatVector.fromArray(FLOAT, x, x0 + xo));
+            FloatVector b = q0.mul(FloatVector.fromArray(FLOAT, x, x1 + xo));
+            FloatVector c = q0.mul(FloatVector.fromArray(FLOAT, x, x2 + xo));
+            FloatVector d = q0.mul(FloatVector.fromArray(FLOAT, x, x3 + xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q1.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 1 * LANES), a);
+            b = q1.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 1 * LANES), b);
+            c = q1.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 1 * LANES), c);
+            d = q1.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 1 * LANES), d);
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q2.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 2 * LANES), a);
+            b = q2.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 2 * LANES), b);
+            c = q2.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 2 * LANES), c);
+            d = q2.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 2 * LANES), d);
+            FloatVector q3 = v.lanewise(LSHR, 24).convert(I2F, 0).reinterpretAsFloats();
+            a = q3.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 3 * LANES), a);
+            b = q3.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 3 * LANES), b);
+            c = q3.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 3 * LANES), c);
+            d = q3.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 3 * LANES), d);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 4) >>> groupShift)
+                            .rearrange(seg);
+            ta = a.fma(scale, ta);
+            tb = b.fma(scale, tb);
+            tc = c.fma(scale, tc);
+            td = d.fma(scale, td);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+        dots[2] = tc.reduceLanes(VectorOperators.ADD);
+        dots[3] = td.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of one weight row with four activation
+     * rows at once (2-bit codes): each code vector is decoded once for the four rows.
+     */
+    private static void tileWords2(
+            int[] words,
+            float[] x,
+            int x0,
+            int x1,
+            int x2,
+            int x3,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x3);
+        IntVector mask1 = IntVector.broadcast(INT, 0xc);
+        IntVector mask2 = IntVector.broadcast(INT, 0x30);
+        IntVector mask3 = IntVector.broadcast(INT, 0xc0);
+        IntVector mask4 = IntVector.broadcast(INT, 0x300);
+        IntVector mask5 = IntVector.broadcast(INT, 0xc00);
+        IntVector mask6 = IntVector.broadcast(INT, 0x3000);
+        IntVector mask7 = IntVector.broadcast(INT, 0xc000);
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        FloatVector tc = FloatVector.zero(FLOAT);
+        FloatVector td = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            IntVector u = v.lanewise(LSHR, 16);
+            int xo = t * LANES * 16;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a = q0.mul(FloatVector.fromArray(FLOAT, x, x0 + xo));
+            FloatVector b = q0.mul(FloatVector.fromArray(FLOAT, x, x1 + xo));
+            FloatVector c = q0.mul(FloatVector.fromArray(FLOAT, x, x2 + xo));
+            FloatVector d = q0.mul(FloatVector.fromArray(FLOAT, x, x3 + xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q1.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 1 * LANES), a);
+            b = q1.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 1 * LANES), b);
+            c = q1.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 1 * LANES), c);
+            d = q1.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 1 * LANES), d);
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q2.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 2 * LANES), a);
+            b = q2.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 2 * LANES), b);
+            c = q2.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 2 * LANES), c);
+            d = q2.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 2 * LANES), d);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a = q3.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 3 * LANES), a);
+            b = q3.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 3 * LANES), b);
+            c = q3.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 3 * LANES), c);
+            d = q3.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 3 * LANES), d);
+            FloatVector q4 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats();
+            a = q4.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 4 * LANES), a);
+            b = q4.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 4 * LANES), b);
+            c = q4.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 4 * LANES), c);
+            d = q4.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 4 * LANES), d);
+            FloatVector q5 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats();
+            a = q5.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 5 * LANES), a);
+            b = q5.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 5 * LANES), b);
+            c = q5.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 5 * LANES), c);
+            d = q5.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 5 * LANES), d);
+            FloatVector q6 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats();
+            a = q6.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 6 * LANES), a);
+            b = q6.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 6 * LANES), b);
+            c = q6.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 6 * LANES), c);
+            d = q6.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 6 * LANES), d);
+            FloatVector q7 = v.and(mask7).convert(I2F, 0).reinterpretAsFloats();
+            a = q7.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 7 * LANES), a);
+            b = q7.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 7 * LANES), b);
+            c = q7.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 7 * LANES), c);
+            d = q7.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 7 * LANES), d);
+            FloatVector q8 = u.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            a = q8.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 8 * LANES), a);
+            b = q8.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 8 * LANES), b);
+            c = q8.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 8 * LANES), c);
+            d = q8.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 8 * LANES), d);
+            FloatVector q9 = u.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q9.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 9 * LANES), a);
+            b = q9.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 9 * LANES), b);
+            c = q9.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 9 * LANES), c);
+            d = q9.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 9 * LANES), d);
+            FloatVector q10 = u.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q10.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 10 * LANES), a);
+            b = q10.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 10 * LANES), b);
+            c = q10.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 10 * LANES), c);
+            d = q10.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 10 * LANES), d);
+            FloatVector q11 = u.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a = q11.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 11 * LANES), a);
+            b = q11.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 11 * LANES), b);
+            c = q11.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 11 * LANES), c);
+            d = q11.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 11 * LANES), d);
+            FloatVector q12 = u.and(mask4).convert(I2F, 0).reinterpretAsFloats();
+            a = q12.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 12 * LANES), a);
+            b = q12.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 12 * LANES), b);
+            c = q12.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 12 * LANES), c);
+            d = q12.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 12 * LANES), d);
+            FloatVector q13 = u.and(mask5).convert(I2F, 0).reinterpretAsFloats();
+            a = q13.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 13 * LANES), a);
+            b = q13.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 13 * LANES), b);
+            c = q13.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 13 * LANES), c);
+            d = q13.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 13 * LANES), d);
+            FloatVector q14 = u.and(mask6).convert(I2F, 0).reinterpretAsFloats();
+            a = q14.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 14 * LANES), a);
+            b = q14.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 14 * LANES), b);
+            c = q14.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 14 * LANES), c);
+            d = q14.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 14 * LANES), d);
+            FloatVector q15 = u.and(mask7).convert(I2F, 0).reinterpretAsFloats();
+            a = q15.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 15 * LANES), a);
+            b = q15.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 15 * LANES), b);
+            c = q15.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 15 * LANES), c);
+            d = q15.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 15 * LANES), d);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 16) >>> groupShift)
+                            .rearrange(seg);
+            ta = a.fma(scale, ta);
+            tb = b.fma(scale, tb);
+            tc = c.fma(scale, tc);
+            td = d.fma(scale, td);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+        dots[2] = tc.reduceLanes(VectorOperators.ADD);
+        dots[3] = td.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of one weight row with four activation
+     * rows at once (3-bit codes): each code vector is decoded once for the four rows.
+     */
+    private static void tileBytes3(
+            byte[] bytes,
+            float[] x,
+            int x0,
+            int x1,
+            int x2,
+            int x3,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x7);
+        IntVector mask1 = IntVector.broadcast(INT, 0x38);
+        IntVector mask2 = IntVector.broadcast(INT, 0x1c0);
+        IntVector mask3 = IntVector.broadcast(INT, 0xe00);
+        IntVector mask4 = IntVector.broadcast(INT, 0x7000);
+        IntVector mask5 = IntVector.broadcast(INT, 0x38000);
+        IntVector mask6 = IntVector.broadcast(INT, 0x1c0000);
+        IntVector mask7 = IntVector.broadcast(INT, 0xe00000);
+        int stepBytes = LANES * 3;
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        FloatVector tc = FloatVector.zero(FLOAT);
+        FloatVector td = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_3)
+                            .reinterpretAsInts();
+            int xo = t * LANES * 8;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a = q0.mul(FloatVector.fromArray(FLOAT, x, x0 + xo));
+            FloatVector b = q0.mul(FloatVector.fromArray(FLOAT, x, x1 + xo));
+            FloatVector c = q0.mul(FloatVector.fromArray(FLOAT, x, x2 + xo));
+            FloatVector d = q0.mul(FloatVector.fromArray(FLOAT, x, x3 + xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q1.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 1 * LANES), a);
+            b = q1.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 1 * LANES), b);
+            c = q1.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 1 * LANES), c);
+            d = q1.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 1 * LANES), d);
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q2.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 2 * LANES), a);
+            b = q2.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 2 * LANES), b);
+            c = q2.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 2 * LANES), c);
+            d = q2.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 2 * LANES), d);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a = q3.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 3 * LANES), a);
+            b = q3.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 3 * LANES), b);
+            c = q3.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 3 * LANES), c);
+            d = q3.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 3 * LANES), d);
+            FloatVector q4 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats();
+            a = q4.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 4 * LANES), a);
+            b = q4.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 4 * LANES), b);
+            c = q4.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 4 * LANES), c);
+            d = q4.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 4 * LANES), d);
+            FloatVector q5 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats();
+            a = q5.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 5 * LANES), a);
+            b = q5.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 5 * LANES), b);
+            c = q5.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 5 * LANES), c);
+            d = q5.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 5 * LANES), d);
+            FloatVector q6 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats();
+            a = q6.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 6 * LANES), a);
+            b = q6.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 6 * LANES), b);
+            c = q6.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 6 * LANES), c);
+            d = q6.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 6 * LANES), d);
+            FloatVector q7 = v.and(mask7).convert(I2F, 0).reinterpretAsFloats();
+            a = q7.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 7 * LANES), a);
+            b = q7.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 7 * LANES), b);
+            c = q7.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 7 * LANES), c);
+            d = q7.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 7 * LANES), d);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 8) >>> groupShift)
+                            .rearrange(seg);
+            ta = a.fma(scale, ta);
+            tb = b.fma(scale, tb);
+            tc = c.fma(scale, tc);
+            td = d.fma(scale, td);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+        dots[2] = tc.reduceLanes(VectorOperators.ADD);
+        dots[3] = td.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of one weight row with four activation
+     * rows at once (6-bit codes): each code vector is decoded once for the four rows.
+     */
+    private static void tileBytes6(
+            byte[] bytes,
+            float[] x,
+            int x0,
+            int x1,
+            int x2,
+            int x3,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x3f);
+        IntVector mask1 = IntVector.broadcast(INT, 0xfc0);
+        IntVector mask2 = IntVector.broadcast(INT, 0x3f000);
+        IntVector mask3 = IntVector.broadcast(INT, 0xfc0000);
+        int stepBytes = LANES * 3;
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        FloatVector tc = FloatVector.zero(FLOAT);
+        FloatVector td = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_6)
+                            .reinterpretAsInts();
+            int xo = t * LANES * 4;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a = q0.mul(FloatVector.fromArray(FLOAT, x, x0 + xo));
+            FloatVector b = q0.mul(FloatVector.fromArray(FLOAT, x, x1 + xo));
+            FloatVector c = q0.mul(FloatVector.fromArray(FLOAT, x, x2 + xo));
+            FloatVector d = q0.mul(FloatVector.fromArray(FLOAT, x, x3 + xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q1.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 1 * LANES), a);
+            b = q1.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 1 * LANES), b);
+            c = q1.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 1 * LANES), c);
+            d = q1.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 1 * LANES), d);
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q2.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 2 * LANES), a);
+            b = q2.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 2 * LANES), b);
+            c = q2.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 2 * LANES), c);
+            d = q2.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 2 * LANES), d);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a = q3.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 3 * LANES), a);
+            b = q3.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 3 * LANES), b);
+            c = q3.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 3 * LANES), c);
+            d = q3.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 3 * LANES), d);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 4) >>> groupShift)
+                            .rearrange(seg);
+            ta = a.fma(scale, ta);
+            tb = b.fma(scale, tb);
+            tc = c.fma(scale, tc);
+            td = d.fma(scale, td);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+        dots[2] = tc.reduceLanes(VectorOperators.ADD);
+        dots[3] = td.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of one weight row with four activation
+     * rows at once (5-bit codes): each code vector is decoded once for the four rows.
+     */
+    private static void tileBytes5(
+            byte[] bytes,
+            float[] x,
+            int x0,
+            int x1,
+            int x2,
+            int x3,
+            float[] scales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x1f);
+        IntVector mask1 = IntVector.broadcast(INT, 0x3e0);
+        IntVector mask2 = IntVector.broadcast(INT, 0x7c00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xf8000);
+        IntVector shifts = IntVector.fromArray(INT, UNIT_SHIFTS_5, 0);
+        int stepBytes = LANES * 20 / 8;
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        FloatVector tc = FloatVector.zero(FLOAT);
+        FloatVector td = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_5)
+                            .reinterpretAsInts()
+                            .lanewise(LSHR, shifts);
+            int xo = t * LANES * 4;
+            FloatVector q0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats();
+            FloatVector a = q0.mul(FloatVector.fromArray(FLOAT, x, x0 + xo));
+            FloatVector b = q0.mul(FloatVector.fromArray(FLOAT, x, x1 + xo));
+            FloatVector c = q0.mul(FloatVector.fromArray(FLOAT, x, x2 + xo));
+            FloatVector d = q0.mul(FloatVector.fromArray(FLOAT, x, x3 + xo));
+            FloatVector q1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats();
+            a = q1.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 1 * LANES), a);
+            b = q1.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 1 * LANES), b);
+            c = q1.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 1 * LANES), c);
+            d = q1.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 1 * LANES), d);
+            FloatVector q2 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats();
+            a = q2.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 2 * LANES), a);
+            b = q2.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 2 * LANES), b);
+            c = q2.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 2 * LANES), c);
+            d = q2.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 2 * LANES), d);
+            FloatVector q3 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats();
+            a = q3.fma(FloatVector.fromArray(FLOAT, x, x0 + xo + 3 * LANES), a);
+            b = q3.fma(FloatVector.fromArray(FLOAT, x, x1 + xo + 3 * LANES), b);
+            c = q3.fma(FloatVector.fromArray(FLOAT, x, x2 + xo + 3 * LANES), c);
+            d = q3.fma(FloatVector.fromArray(FLOAT, x, x3 + xo + 3 * LANES), d);
+            FloatVector scale =
+                    FloatVector.fromArray(FLOAT, scales, (t * LANES * 4) >>> groupShift)
+                            .rearrange(seg);
+            ta = a.fma(scale, ta);
+            tb = b.fma(scale, tb);
+            tc = c.fma(scale, tc);
+            td = d.fma(scale, td);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+        dots[2] = tc.reduceLanes(VectorOperators.ADD);
+        dots[3] = td.reduceLanes(VectorOperators.ADD);
+    }
+
     @Override
-    void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
-        int k = laidColumns(w);
-        int strip = stripRows();
-        float[] weights = new float[strip * k];
-        for (int s0 = n0; s0 < n1; s0 += strip) {
-            int height = Math.min(strip, n1 - s0);
-            for (int r = 0; r < height; r++) {
-                dequantizeRow(w, s0 + r, weights, r * k);
+    void smallBatch(
+            PackedMatrix w, float[] x, int m, float[] groupSums, FloatBuffer out, int n0, int n1) {
+        LaneLayout layout = LaneLayout.of(w, LANES);
+        Scratch scratch = SCRATCH.get().prepare(w, layout);
+        VectorShuffle<Float> seg = VectorShuffle.fromArray(FLOAT, layout.laneGroupOffsets(), 0);
+        int steps = layout.steps();
+        int groupShift = layout.groupShift();
+        int laid = layout.laidColumns();
+        int groups = w.groups();
+        int rows = w.rows();
+        int bits = w.bits();
+        boolean wordUnits = LaneLayout.wordUnits(bits);
+        float[] scales = scratch.scales;
+        float[] biases = scratch.biases;
+        float[] dots = scratch.dots;
+        for (int n = n0; n < n1; n++) {
+            w.copyScales(n, scales);
+            w.copyBiases(n, biases);
+            if (wordUnits) {
+                w.copyRowWords(n, scratch.words);
+            } else {
+                w.copyRowBytes(n, scratch.bytes);
             }
-            multiplyStrip(x, m, k, weights, height, out, w.rows(), s0);
+            for (int i0 = 0; i0 < m; i0 += 4) {
+                // a tile of four activation rows; past the last row, the last row is repeated
+                int x0 = i0 * laid;
+                int x1 = Math.min(i0 + 1, m - 1) * laid;
+                int x2 = Math.min(i0 + 2, m - 1) * laid;
+                int x3 = Math.min(i0 + 3, m - 1) * laid;
+                switch (bits) {
+                    case 2:
+                        tileWords2(
+                                scratch.words,
+                                x,
+                                x0,
+                                x1,
+                                x2,
+                                x3,
+                                scales,
+                                steps,
+                                groupShift,
+                                seg,
+                                dots);
+                        break;
+                    case 3:
+                        tileBytes3(
+                                scratch.bytes,
+                                x,
+                                x0,
+                                x1,
+                                x2,
+                                x3,
+                                scales,
+                                steps,
+                                groupShift,
+                                seg,
+                                dots);
+                        break;
+                    case 4:
+                        tileWords4(
+                                scratch.words,
+                                x,
+                                x0,
+                                x1,
+                                x2,
+                                x3,
+                                scales,
+                                steps,
+                                groupShift,
+                                seg,
+                                dots);
+                        break;
+                    case 5:
+                        tileBytes5(
+                                scratch.bytes,
+                                x,
+                                x0,
+                                x1,
+                                x2,
+                                x3,
+                                scales,
+                                steps,
+                                groupShift,
+                                seg,
+                                dots);
+                        break;
+                    case 6:
+                        tileBytes6(
+                                scratch.bytes,
+                                x,
+                                x0,
+                                x1,
+                                x2,
+                                x3,
+                                scales,
+                                steps,
+                                groupShift,
+                                seg,
+                                dots);
+                        break;
+                    default:
+                        tileWords8(
+                                scratch.words,
+                                x,
+                                x0,
+                                x1,
+                                x2,
+                                x3,
+                                scales,
+                                steps,
+                                groupShift,
+                                seg,
+                                dots);
+                        break;
+                }
+                for (int j = 0; j < 4 && i0 + j < m; j++) {
+                    int i = i0 + j;
+                    float bias = biasTerm(biases, groupSums, i * groups, groups);
+                    out.put(i * rows + n, dots[j] + bias);
+                }
+            }
         }
     }
 
@@ -571,91 +1175,5 @@ final class VectorKernel extends CpuKernel {
                         .intoArray(dst, o + t * stepCodes + s * LANES);
             }
         }
-    }
-
-    private static void multiplyStrip(
-            float[] x,
-            int m,
-            int k,
-            float[] weights,
-            int height,
-            FloatBuffer out,
-            int rows,
-            int s0) {
-        int i = 0;
-        for (; i + 2 <= m; i += 2) {
-            int r = 0;
-            for (; r + 4 <= height; r += 4) {
-                dot2x4(x, i * k, (i + 1) * k, weights, r * k, k, out, i * rows + s0 + r, rows);
-            }
-            for (; r < height; r++) {
-                out.put(i * rows + s0 + r, dot(x, i * k, weights, r * k, k));
-                out.put((i + 1) * rows + s0 + r, dot(x, (i + 1) * k, weights, r * k, k));
-            }
-        }
-        for (; i < m; i++) {
-            for (int r = 0; r < height; r++) {
-                out.put(i * rows + s0 + r, dot(x, i * k, weights, r * k, k));
-            }
-        }
-    }
-
-    private static void dot2x4(
-            float[] x, int x0, int x1, float[] w, int w0, int k, FloatBuffer out, int o, int rows) {
-        FloatVector a00 = FloatVector.zero(FLOAT);
-        FloatVector a01 = FloatVector.zero(FLOAT);
-        FloatVector a02 = FloatVector.zero(FLOAT);
-        FloatVector a03 = FloatVector.zero(FLOAT);
-        FloatVector a10 = FloatVector.zero(FLOAT);
-        FloatVector a11 = FloatVector.zero(FLOAT);
-        FloatVector a12 = FloatVector.zero(FLOAT);
-        FloatVector a13 = FloatVector.zero(FLOAT);
-        int w1 = w0 + k;
-        int w2 = w1 + k;
-        int w3 = w2 + k;
-        for (int j = 0; j < k; j += LANES) {
-            FloatVector v0 = FloatVector.fromArray(FLOAT, x, x0 + j);
-            FloatVector v1 = FloatVector.fromArray(FLOAT, x, x1 + j);
-            FloatVector b0 = FloatVector.fromArray(FLOAT, w, w0 + j);
-            FloatVector b1 = FloatVector.fromArray(FLOAT, w, w1 + j);
-            FloatVector b2 = FloatVector.fromArray(FLOAT, w, w2 + j);
-            FloatVector b3 = FloatVector.fromArray(FLOAT, w, w3 + j);
-            a00 = v0.fma(b0, a00);
-            a01 = v0.fma(b1, a01);
-            a02 = v0.fma(b2, a02);
-            a03 = v0.fma(b3, a03);
-            a10 = v1.fma(b0, a10);
-            a11 = v1.fma(b1, a11);
-            a12 = v1.fma(b2, a12);
-            a13 = v1.fma(b3, a13);
-        }
-        out.put(o, a00.reduceLanes(VectorOperators.ADD));
-        out.put(o + 1, a01.reduceLanes(VectorOperators.ADD));
-        out.put(o + 2, a02.reduceLanes(VectorOperators.ADD));
-        out.put(o + 3, a03.reduceLanes(VectorOperators.ADD));
-        out.put(o + rows, a10.reduceLanes(VectorOperators.ADD));
-        out.put(o + rows + 1, a11.reduceLanes(VectorOperators.ADD));
-        out.put(o + rows + 2, a12.reduceLanes(VectorOperators.ADD));
-        out.put(o + rows + 3, a13.reduceLanes(VectorOperators.ADD));
-    }
-
-    private static float dot(float[] x, int x0, float[] w, int w0, int k) {
-        FloatVector a0 = FloatVector.zero(FLOAT);
-        FloatVector a1 = FloatVector.zero(FLOAT);
-        int j = 0;
-        for (; j + 2 * LANES <= k; j += 2 * LANES) {
-            a0 =
-                    FloatVector.fromArray(FLOAT, x, x0 + j)
-                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
-            a1 =
-                    FloatVector.fromArray(FLOAT, x, x0 + j + LANES)
-                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j + LANES), a1);
-        }
-        for (; j < k; j += LANES) {
-            a0 =
-                    FloatVector.fromArray(FLOAT, x, x0 + j)
-                            .fma(FloatVector.fromArray(FLOAT, w, w0 + j), a0);
-        }
-        return a0.add(a1).reduceLanes(VectorOperators.ADD);
     }
 }

@@ -115,11 +115,6 @@ class CpuKernelsTest {
         }
 
         @Override
-        void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
-            scalar.blocked(w, x, m, out, n0, n1);
-        }
-
-        @Override
         void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset) {
             scalar.dequantizeRow(w, row, dst, dstOffset);
         }
@@ -150,7 +145,14 @@ class CpuKernelsTest {
         }
 
         @Override
-        void blocked(PackedMatrix w, float[] x, int m, FloatBuffer out, int n0, int n1) {
+        void smallBatch(
+                PackedMatrix w,
+                float[] x,
+                int m,
+                float[] groupSums,
+                FloatBuffer out,
+                int n0,
+                int n1) {
             throw error;
         }
 
