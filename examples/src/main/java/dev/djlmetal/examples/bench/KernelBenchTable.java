@@ -22,11 +22,12 @@ import java.util.function.Supplier;
  *
  * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a
  * minute; {@code --group-size=N} changes the group size (default 64); {@code --bits=3,6} changes
- * the code widths (default 4 and 8).
+ * the code widths (default 4 and 8); {@code --rows=1,8,128} the activation rows M (default 1 and
+ * 128). The vector width is the JVM's ({@code -Ddjlmetal.cpu.vectorBits}).
  */
 public final class KernelBenchTable {
 
-    private static final int[] ROWS = {1, 128};
+    private static final int[] DEFAULT_ROWS = {1, 128};
     private static final int[] DEFAULT_BITS = {4, 8};
 
     private KernelBenchTable() {}
@@ -34,7 +35,8 @@ public final class KernelBenchTable {
     /**
      * Runs the benchmark and prints the table.
      *
-     * @param args {@code --quick}, {@code --group-size=N}, {@code --bits=B,...}
+     * @param args {@code --quick}, {@code --group-size=N}, {@code --bits=B,...}, {@code
+     *     --rows=M,...}
      * @throws Exception when the bandwidth measurement fails
      */
     public static void main(String[] args) throws Exception {
@@ -42,6 +44,7 @@ public final class KernelBenchTable {
         boolean quick = options.contains("--quick");
         int groupSize = 64;
         int[] widths = DEFAULT_BITS;
+        int[] rowCounts = DEFAULT_ROWS;
         for (String option : options) {
             if (option.startsWith("--group-size=")) {
                 groupSize = Integer.parseInt(option.substring("--group-size=".length()));
@@ -55,18 +58,28 @@ public final class KernelBenchTable {
                     throw new IllegalArgumentException(
                             "--bits takes comma-separated code widths (2 to 8), got " + option, e);
                 }
+            } else if (option.startsWith("--rows=")) {
+                try {
+                    rowCounts =
+                            Arrays.stream(option.substring("--rows=".length()).split(","))
+                                    .mapToInt(m -> Integer.parseInt(m.trim()))
+                                    .toArray();
+                } catch (NumberFormatException e) {
+                    throw new IllegalArgumentException(
+                            "--rows takes comma-separated activation row counts, got " + option, e);
+                }
             } else if (!"--quick".equals(option)) {
                 throw new IllegalArgumentException(
                         "Unknown option "
                                 + option
-                                + "; allowed: --quick, --group-size=N, --bits=B,...");
+                                + "; allowed: --quick, --group-size=N, --bits=B,..., --rows=M,...");
             }
         }
         double minSeconds = quick ? 0.3 : 1.0;
         Engine.getInstance().setRandomSeed(42);
         CpuQuantizedMatmul backend = new CpuQuantizedMatmul(BackendSettings.defaults());
         double bandwidth = MemoryBandwidth.measure(quick ? 256 << 20 : 1 << 30, 5);
-        warmUp(backend, groupSize, widths, quick ? 3 : 8);
+        warmUp(backend, groupSize, widths, rowCounts, quick ? 3 : 8);
         System.out.printf(
                 Locale.ROOT,
                 "machine: %s %s, %d processors, Java %s, cpu kernel %s, OMP_WAIT_POLICY=%s%n",
@@ -94,30 +107,38 @@ public final class KernelBenchTable {
         for (LinearShape shape : shapes) {
             List<Row> rows = new ArrayList<>();
             try (NDManager manager = NDManager.newBaseManager()) {
-                NDArray[] inputs = new NDArray[ROWS.length];
-                for (int i = 0; i < ROWS.length; i++) {
-                    inputs[i] = BenchWeights.activations(manager, ROWS[i], shape);
+                NDArray[] inputs = new NDArray[rowCounts.length];
+                for (int i = 0; i < rowCounts.length; i++) {
+                    inputs[i] = BenchWeights.activations(manager, rowCounts[i], shape);
                 }
-                double[] floatSeconds = new double[ROWS.length];
+                double[] floatSeconds = new double[rowCounts.length];
                 try (NDArray weight = BenchWeights.float32(manager, shape)) {
                     long bytes = weight.size() * 4;
-                    for (int i = 0; i < ROWS.length; i++) {
+                    for (int i = 0; i < rowCounts.length; i++) {
                         NDArray x = inputs[i];
                         floatSeconds[i] =
                                 time(() -> Linear.linear(x, weight).singletonOrThrow(), minSeconds);
-                        rows.add(new Row(shape, ROWS[i], "float32", floatSeconds[i], bytes, 1));
+                        rows.add(
+                                new Row(shape, rowCounts[i], "float32", floatSeconds[i], bytes, 1));
                     }
                 }
                 for (int bits : widths) {
                     try (QuantizedTensor q =
                                     BenchWeights.quantized(manager, shape, bits, groupSize, bits);
                             CpuPreparedWeight prepared = backend.prepare(q)) {
-                        for (int i = 0; i < ROWS.length; i++) {
+                        for (int i = 0; i < rowCounts.length; i++) {
                             NDArray x = inputs[i];
                             double seconds = time(() -> prepared.apply(x), minSeconds);
                             String name = bits + "-bit g" + groupSize;
                             double speedup = floatSeconds[i] / seconds;
-                            rows.add(new Row(shape, ROWS[i], name, seconds, q.byteSize(), speedup));
+                            rows.add(
+                                    new Row(
+                                            shape,
+                                            rowCounts[i],
+                                            name,
+                                            seconds,
+                                            q.byteSize(),
+                                            speedup));
                         }
                     }
                 }
@@ -134,22 +155,27 @@ public final class KernelBenchTable {
      * Vector API code is about a hundred times slower and would otherwise leak into the table.
      */
     private static void warmUp(
-            CpuQuantizedMatmul backend, int groupSize, int[] widths, double seconds) {
+            CpuQuantizedMatmul backend,
+            int groupSize,
+            int[] widths,
+            int[] rowCounts,
+            double seconds) {
         LinearShape shape = new LinearShape("warm-up", 1024, 2048);
         long deadline = System.nanoTime() + (long) (seconds * 1e9);
         try (NDManager manager = NDManager.newBaseManager()) {
-            NDArray one = BenchWeights.activations(manager, 1, shape);
-            NDArray eight = BenchWeights.activations(manager, 8, shape);
-            NDArray prefill = BenchWeights.activations(manager, ROWS[ROWS.length - 1], shape);
+            List<NDArray> inputs = new ArrayList<>();
+            for (int m : rowCounts) {
+                inputs.add(BenchWeights.activations(manager, m, shape));
+            }
             for (int bits : widths) {
                 try (QuantizedTensor q =
                                 BenchWeights.quantized(manager, shape, bits, groupSize, bits);
                         CpuPreparedWeight prepared = backend.prepare(q)) {
                     long until = System.nanoTime() + (deadline - System.nanoTime()) / 2;
                     while (System.nanoTime() < until) {
-                        prepared.apply(one).close();
-                        prepared.apply(eight).close();
-                        prepared.apply(prefill).close();
+                        for (NDArray x : inputs) {
+                            prepared.apply(x).close();
+                        }
                     }
                 }
             }
