@@ -1,8 +1,11 @@
 package dev.djlmetal.backend.metal.objc;
 
 import ai.djl.Device;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
 import com.sun.jna.Pointer;
+import com.sun.jna.Structure;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.backend.Backends;
 import dev.djlmetal.backend.metal.AffineQmmKernels;
@@ -22,6 +25,9 @@ public final class StandInScenarios {
     /** The compiler message the rejecting scenarios make the stand-in's compiler return. */
     static final String REJECTION =
             "program_source:42:7: error: use of undeclared identifier 'simd_sum4'";
+
+    /** {@code RLIMIT_CORE} on Linux. */
+    private static final int RLIMIT_CORE = 4;
 
     private StandInScenarios() {}
 
@@ -55,6 +61,7 @@ public final class StandInScenarios {
 
     /** Ends a pool holding a command buffer whose encoder never ended, with Metal's abort. */
     private static void unendedEncoder() {
+        disableCoreDumps();
         StandIn standIn = StandIn.get();
         standIn.recordFatalErrors(false);
         AppleLibraries.Loaded loaded = standIn.libraries().load();
@@ -95,6 +102,7 @@ public final class StandInScenarios {
      * Metal does: the process must survive with a clean exception.
      */
     private static void closedBuffer() {
+        disableCoreDumps();
         StandIn standIn = StandIn.get();
         standIn.recordFatalErrors(false);
         try (ObjcMetalDevice device = ObjcMetalDevice.open(standIn.libraries())) {
@@ -132,5 +140,27 @@ public final class StandInScenarios {
         System.out.println("SECOND=" + Backends.resolve(BackendKind.AUTO, Device.cpu()));
         System.out.println("COMPILES=" + standIn.compileCount());
         System.out.println("REASON=" + Backends.provider(BackendKind.METAL).unavailableReason());
+    }
+
+    /** {@code struct rlimit}. */
+    @Structure.FieldOrder({"current", "maximum"})
+    public static class Rlimit extends Structure {
+
+        /** The soft limit. */
+        public long current;
+
+        /** The hard limit. */
+        public long maximum;
+    }
+
+    /** The C library's {@code setrlimit}. */
+    interface LibC extends Library {
+        int setrlimit(int resource, Rlimit limit);
+    }
+
+    /** Keeps an abort from leaving a core file in the working directory. */
+    private static void disableCoreDumps() {
+        Rlimit none = new Rlimit();
+        Native.load("c", LibC.class).setrlimit(RLIMIT_CORE, none);
     }
 }
