@@ -20,13 +20,25 @@ public interface MetalDevice extends AutoCloseable {
     String getName();
 
     /**
-     * Compiles a Metal Shading Language source.
+     * Compiles a Metal Shading Language source into a library the caller owns (and closes).
      *
      * @param source the MSL text
      * @return the compiled library
      * @throws MetalException with the compiler's diagnostics when the source does not compile
      */
     MetalLibrary compileLibrary(String source);
+
+    /**
+     * Returns the library of a source compiled on this device, compiling it on the first request
+     * for that source only. The device owns the library and the pipelines made from it and releases
+     * them in {@link #close()}; callers must not close it.
+     *
+     * @param source the MSL text
+     * @return the cached library
+     * @throws MetalException with the compiler's diagnostics when the source does not compile
+     * @throws IllegalStateException when the device was closed
+     */
+    MetalLibrary library(String source);
 
     /**
      * Allocates a zero-filled buffer in shared storage.
@@ -55,7 +67,10 @@ public interface MetalDevice extends AutoCloseable {
             MetalSize threadgroups,
             MetalSize threadsPerThreadgroup);
 
-    /** Releases the device's resources (its command queue and the device reference). */
+    /**
+     * Releases the device's resources: its cached libraries and their pipelines, its command queue
+     * and the device reference. Buffers stay owned by their users.
+     */
     @Override
     void close();
 

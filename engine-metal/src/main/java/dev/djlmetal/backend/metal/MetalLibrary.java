@@ -4,14 +4,16 @@ package dev.djlmetal.backend.metal;
 public interface MetalLibrary extends AutoCloseable {
 
     /**
-     * Creates the pipeline of one kernel function. Callers cache the result.
+     * Returns the pipeline of one kernel function, creating it on the first request for that
+     * function. The library owns its pipelines and releases them when it is closed.
      *
      * @param functionName the kernel's host name
      * @return the pipeline
      * @throws MetalException naming the function when the library has no such kernel or it cannot
      *     be built
+     * @throws IllegalStateException when the library was closed
      */
-    MetalPipeline newPipeline(String functionName);
+    MetalPipeline pipeline(String functionName);
 
     /** Releases the library and the pipelines made from it. */
     @Override

@@ -34,10 +34,14 @@ public final class MetalQuantizedMatmul implements QuantizedMatmul {
     private final MetalDevice device;
     private final MetalLibrary library;
     private final int decodeMaxRows;
+
+    /** The device's pipelines this backend has checked (SIMD width), by function name. */
     private final Map<String, MetalPipeline> pipelines = new ConcurrentHashMap<>();
 
     /**
-     * Creates the backend and compiles the kernels on the device.
+     * Creates the backend on a device. The kernels are the device's library of {@link
+     * AffineQmmKernels#source()}: compiled by the first backend created on that device and shared
+     * by every later one (see {@link MetalDevice#library(String)}).
      *
      * @param kind the kind this backend reports ({@code METAL} or {@code METAL_EMULATED})
      * @param device the device to run on; it stays owned by the caller
@@ -49,7 +53,7 @@ public final class MetalQuantizedMatmul implements QuantizedMatmul {
         this.kind = kind;
         this.device = device;
         this.decodeMaxRows = parseDecodeMaxRows(settings);
-        this.library = device.compileLibrary(AffineQmmKernels.source());
+        this.library = device.library(AffineQmmKernels.source());
     }
 
     private static int parseDecodeMaxRows(BackendSettings settings) {
@@ -111,11 +115,11 @@ public final class MetalQuantizedMatmul implements QuantizedMatmul {
     }
 
     MetalPipeline pipeline(String functionName) {
-        return pipelines.computeIfAbsent(functionName, this::newPipeline);
+        return pipelines.computeIfAbsent(functionName, this::checkedPipeline);
     }
 
-    private MetalPipeline newPipeline(String functionName) {
-        MetalPipeline pipeline = library.newPipeline(functionName);
+    private MetalPipeline checkedPipeline(String functionName) {
+        MetalPipeline pipeline = library.pipeline(functionName);
         if (pipeline.getThreadExecutionWidth() != AffineQmmKernels.SIMD_SIZE) {
             throw new MetalException(
                     "Kernel "

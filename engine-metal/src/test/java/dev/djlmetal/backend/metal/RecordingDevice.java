@@ -29,6 +29,11 @@ final class RecordingDevice implements MetalDevice {
     }
 
     @Override
+    public MetalLibrary library(String source) {
+        return delegate.library(source);
+    }
+
+    @Override
     public MetalBuffer newBuffer(long length) {
         return delegate.newBuffer(length);
     }

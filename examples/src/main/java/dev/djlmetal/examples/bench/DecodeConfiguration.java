@@ -15,7 +15,9 @@ public enum DecodeConfiguration {
     /** 4-bit codes, group 64, on the fused cpu backend. */
     Q4_CPU("q4-cpu", QuantSpec.of(4, 64), BackendKind.CPU),
     /** 4-bit codes, group 64, on the portable backend (dequantize, then multiply). */
-    Q4_NDARRAY("q4-ndarray", QuantSpec.of(4, 64), BackendKind.NDARRAY);
+    Q4_NDARRAY("q4-ndarray", QuantSpec.of(4, 64), BackendKind.NDARRAY),
+    /** 4-bit codes, group 64, on the Metal kernels (Apple Silicon; used by {@link MacReport}). */
+    Q4_METAL("q4-metal", QuantSpec.of(4, 64), BackendKind.METAL);
 
     private final String flagName;
     private final QuantSpec spec;

@@ -141,6 +141,51 @@ public final class CxxCompiler {
         command.add("-o");
         command.add(output.toString());
         command.add(source.toString());
+        run(command, "The Metal emulator build");
+    }
+
+    /**
+     * Returns the flags used to build a shared library from a C11 file with this compiler driver
+     * (g++ and clang++ compile C with {@code -x c}).
+     *
+     * @return the flags, without the input and output files
+     */
+    public List<String> cSharedLibraryFlags() {
+        return List.of(
+                "-x",
+                "c",
+                "-std=c11",
+                "-O1",
+                "-fPIC",
+                "-shared",
+                "-pthread",
+                "-fvisibility=hidden",
+                "-Wall",
+                "-Wextra");
+    }
+
+    /**
+     * Compiles one C11 file into a shared library (the tests' stand-in for the Objective-C runtime
+     * and Metal is built this way).
+     *
+     * @param source the C file
+     * @param output the library to write
+     * @throws IllegalStateException with the compiler's output when compilation fails
+     */
+    public void compileCSharedLibrary(Path source, Path output) {
+        List<String> command = new ArrayList<>();
+        command.add(executable.toString());
+        command.addAll(cSharedLibraryFlags());
+        command.add("-o");
+        command.add(output.toString());
+        command.add(source.toString());
+        command.add("-x");
+        command.add("none");
+        command.add("-ldl");
+        run(command, "Building " + source.getFileName());
+    }
+
+    private static void run(List<String> command, String what) {
         try {
             Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
             String log;
@@ -149,12 +194,12 @@ public final class CxxCompiler {
             }
             if (!process.waitFor(TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 process.destroyForcibly();
-                throw new IllegalStateException(
-                        "The Metal emulator build timed out: " + String.join(" ", command));
+                throw new IllegalStateException(what + " timed out: " + String.join(" ", command));
             }
             if (process.exitValue() != 0) {
                 throw new IllegalStateException(
-                        "The Metal emulator build failed (exit "
+                        what
+                                + " failed (exit "
                                 + process.exitValue()
                                 + "): "
                                 + String.join(" ", command)
@@ -163,10 +208,10 @@ public final class CxxCompiler {
             }
         } catch (IOException e) {
             throw new IllegalStateException(
-                    "Cannot run the C++ compiler " + executable + " for the Metal emulator", e);
+                    "Cannot run the C++ compiler " + command.get(0) + ": " + what, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("Interrupted while building the Metal emulator", e);
+            throw new IllegalStateException("Interrupted: " + what, e);
         }
     }
 }

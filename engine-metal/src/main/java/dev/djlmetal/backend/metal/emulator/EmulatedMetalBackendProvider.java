@@ -9,9 +9,12 @@ import dev.djlmetal.backend.metal.MetalQuantizedMatmul;
 /**
  * Provides {@code backend=metal-emulated}: the Metal kernels run by the CPU emulator. Available
  * wherever a C++20 compiler is found (see {@link CxxCompiler}); slow, meant for kernel development
- * and tests.
+ * and tests. Every backend this provider creates shares one emulated device, so the kernels are
+ * built (or loaded from the build cache) once.
  */
 public final class EmulatedMetalBackendProvider implements QuantizedBackendProvider {
+
+    private EmulatedMetalDevice device;
 
     /** Creates the provider (cheap: the compiler is looked up when needed). */
     public EmulatedMetalBackendProvider() {}
@@ -37,7 +40,13 @@ public final class EmulatedMetalBackendProvider implements QuantizedBackendProvi
     /** {@inheritDoc} */
     @Override
     public QuantizedMatmul create(BackendSettings settings) {
-        return new MetalQuantizedMatmul(
-                BackendKind.METAL_EMULATED, EmulatedMetalDevice.create(), settings);
+        return new MetalQuantizedMatmul(BackendKind.METAL_EMULATED, device(), settings);
+    }
+
+    private synchronized EmulatedMetalDevice device() {
+        if (device == null) {
+            device = EmulatedMetalDevice.create();
+        }
+        return device;
     }
 }

@@ -1,8 +1,10 @@
 package dev.djlmetal.backend.metal.emulator;
 
+import com.sun.jna.Function;
 import com.sun.jna.Memory;
 import com.sun.jna.Native;
 import com.sun.jna.Pointer;
+import dev.djlmetal.backend.metal.LibraryCache;
 import dev.djlmetal.backend.metal.MetalBuffer;
 import dev.djlmetal.backend.metal.MetalDevice;
 import dev.djlmetal.backend.metal.MetalException;
@@ -15,16 +17,23 @@ import java.util.List;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A {@link MetalDevice} that runs MSL kernels on the CPU: libraries are compiled as C++20 with the
- * host compiler through the shim header {@code metal_stdlib}; a dispatch runs the threadgroups one
- * after another, each with one thread per lane. Dispatches are serialized (threadgroup memory is a
- * single static area per kernel).
+ * A {@link MetalDevice} that runs MSL kernels on the CPU: libraries are translated ({@link
+ * MslTranslator}) and compiled as C++20 with the host compiler through the shim header {@code
+ * metal_stdlib}; a dispatch runs the threadgroups one after another, each with one thread per lane,
+ * with arguments bound by their {@code [[buffer(i)]]} attributes, every device-memory access
+ * bounds-checked and threadgroup memory poisoned. Dispatches are serialized.
  */
 public final class EmulatedMetalDevice implements MetalDevice {
 
     private static final ReentrantLock DISPATCH_LOCK = new ReentrantLock();
 
+    /** Bytes of one argument-table entry ({@code djlm::Binding}: data pointer, 64-bit length). */
+    private static final int BINDING_BYTES = 16;
+
+    private static final int MESSAGE_BYTES = 2048;
+
     private final CxxCompiler compiler;
+    private final LibraryCache libraries = new LibraryCache();
 
     /**
      * Creates an emulated device that compiles with the given compiler.
@@ -69,6 +78,12 @@ public final class EmulatedMetalDevice implements MetalDevice {
 
     /** {@inheritDoc} */
     @Override
+    public MetalLibrary library(String source) {
+        return libraries.get(source, this::compileLibrary);
+    }
+
+    /** {@inheritDoc} */
+    @Override
     public MetalBuffer newBuffer(long length) {
         return new EmulatedBuffer(length);
     }
@@ -82,22 +97,28 @@ public final class EmulatedMetalDevice implements MetalDevice {
             MetalSize threadgroups,
             MetalSize threadsPerThreadgroup) {
         MetalDevice.checkDispatch(this, pipeline, EmulatedPipeline.class, threadsPerThreadgroup);
+        Function function = ((EmulatedPipeline) pipeline).function();
         int argumentBytes = arguments.remaining();
-        try (Memory table = new Memory((long) Native.POINTER_SIZE * (buffers.size() + 1));
-                Memory argumentMemory = new Memory(Math.max(1, argumentBytes))) {
+        int entries = buffers.size() + 1;
+        try (Memory table = new Memory((long) BINDING_BYTES * entries);
+                Memory argumentMemory = new Memory(Math.max(1, argumentBytes));
+                Memory message = new Memory(MESSAGE_BYTES)) {
             for (int i = 0; i < buffers.size(); i++) {
                 MetalBuffer buffer = buffers.get(i);
                 if (!(buffer instanceof EmulatedBuffer)) {
                     throw new IllegalArgumentException(
                             "Buffer " + i + " does not belong to " + getName());
                 }
-                table.setPointer(
-                        (long) i * Native.POINTER_SIZE, ((EmulatedBuffer) buffer).pointer());
+                table.setPointer((long) i * BINDING_BYTES, ((EmulatedBuffer) buffer).pointer());
+                table.setLong((long) i * BINDING_BYTES + Native.POINTER_SIZE, buffer.length());
             }
             byte[] bytes = new byte[argumentBytes];
             arguments.duplicate().get(bytes);
             argumentMemory.write(0, bytes, 0, argumentBytes);
-            table.setPointer((long) buffers.size() * Native.POINTER_SIZE, argumentMemory);
+            table.setPointer((long) buffers.size() * BINDING_BYTES, argumentMemory);
+            table.setLong(
+                    (long) buffers.size() * BINDING_BYTES + Native.POINTER_SIZE, argumentBytes);
+            message.setByte(0, (byte) 0);
             int[] dims = {
                 threadgroups.getWidth(),
                 threadgroups.getHeight(),
@@ -110,9 +131,10 @@ public final class EmulatedMetalDevice implements MetalDevice {
             DISPATCH_LOCK.lock();
             try {
                 status =
-                        ((EmulatedPipeline) pipeline)
-                                .function()
-                                .invokeInt(new Object[] {(Pointer) table, dims});
+                        function.invokeInt(
+                                new Object[] {
+                                    (Pointer) table, entries, dims, message, MESSAGE_BYTES
+                                });
             } finally {
                 DISPATCH_LOCK.unlock();
             }
@@ -120,18 +142,19 @@ public final class EmulatedMetalDevice implements MetalDevice {
                 throw new MetalException(
                         "Emulated dispatch of "
                                 + pipeline.getFunctionName()
-                                + " failed with status "
-                                + status
-                                + (status == 2 ? " (cannot start the lane threads)" : " (bad grid)")
-                                + ", grid "
+                                + " (grid "
                                 + threadgroups
                                 + ", threadgroup "
-                                + threadsPerThreadgroup);
+                                + threadsPerThreadgroup
+                                + ") failed: "
+                                + message.getString(0, "UTF-8"));
             }
         }
     }
 
-    /** {@inheritDoc} */
+    /** Releases the device's cached libraries. */
     @Override
-    public void close() {}
+    public void close() {
+        libraries.close();
+    }
 }

@@ -14,6 +14,7 @@ final class EmulatedPipeline implements MetalPipeline {
 
     private final String functionName;
     private final Function function;
+    private volatile boolean retired;
 
     EmulatedPipeline(String functionName, Function function) {
         this.functionName = functionName;
@@ -38,7 +39,15 @@ final class EmulatedPipeline implements MetalPipeline {
         return SIMD_WIDTH;
     }
 
+    void retire() {
+        retired = true;
+    }
+
     Function function() {
+        if (retired) {
+            throw new IllegalStateException(
+                    "The pipeline of " + functionName + " was released with its library");
+        }
         return function;
     }
 }

@@ -20,27 +20,37 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Builds an MSL source into a native library for the emulator: the source, the shim header {@code
+ * Builds an MSL source into a native library for the emulator: the source is translated by {@link
+ * MslTranslator}; the translation, its generated binding tables and exports, the shim header {@code
  * metal_stdlib} and the lane runtime {@code djlm_runtime.hpp} are written to a cache directory
  * keyed by a hash of all inputs (sources, compiler, flags), compiled once, and loaded with JNA. A
  * library is built at most once per JVM and reused across JVMs through the directory ({@value
  * #CACHE_DIR_PROPERTY}, default a folder in {@code java.io.tmpdir}).
  */
-final class EmulatorBuild {
+public final class EmulatorBuild {
 
     /** The system property naming the directory that caches built emulator libraries. */
-    static final String CACHE_DIR_PROPERTY = "djlmetal.emulator.cacheDir";
+    public static final String CACHE_DIR_PROPERTY = "djlmetal.emulator.cacheDir";
+
+    /** The file name compiler messages use for the kernel source. */
+    static final String KERNELS = "kernels.metal";
 
     private static final String SHIM = "metal_stdlib";
     private static final String RUNTIME = "djlm_runtime.hpp";
-    private static final String KERNELS = "kernels.metal";
+    private static final String BINDINGS = "djlm_kernels.hpp";
+    private static final String EXPORTS = "djlm_exports.hpp";
     private static final String MAIN = "emulator.cpp";
     private static final String MAIN_TEXT =
-            "// Generated: the lane runtime first, then the MSL source (which includes the shim).\n"
+            "// Generated: the lane runtime, the kernels' binding tables, the translated MSL\n"
+                    + "// source (which includes the shim) and the exports of plain kernels.\n"
                     + "#include \""
                     + RUNTIME
                     + "\"\n#include \""
+                    + BINDINGS
+                    + "\"\n#include \""
                     + KERNELS
+                    + "\"\n#include \""
+                    + EXPORTS
                     + "\"\n";
 
     private static final Map<String, NativeLibrary> LOADED = new ConcurrentHashMap<>();
@@ -55,14 +65,39 @@ final class EmulatorBuild {
      * @return the loaded library
      */
     static NativeLibrary load(CxxCompiler compiler, String mslSource) {
-        Map<String, String> files = new LinkedHashMap<>();
-        files.put(SHIM, resource(SHIM));
-        files.put(RUNTIME, resource(RUNTIME));
-        files.put(KERNELS, mslSource);
-        files.put(MAIN, MAIN_TEXT);
+        Map<String, String> files = files(mslSource);
         String key = hash(compiler, files);
         return LOADED.computeIfAbsent(
                 key, k -> NativeLibrary.getInstance(build(compiler, files, k)));
+    }
+
+    /**
+     * Builds (or finds in the cache) the emulator library of an MSL source without loading it. Each
+     * kernel {@code name} is exported as {@code int djlm_name(const Binding* bindings, unsigned
+     * count, const unsigned* dims, char* message, unsigned capacity)}; see {@code
+     * djlm_runtime.hpp}.
+     *
+     * @param compiler the C++ compiler
+     * @param mslSource the kernel source
+     * @return the path of the shared library
+     * @throws IllegalStateException with the translator's or compiler's message when the source
+     *     does not build
+     */
+    public static Path build(CxxCompiler compiler, String mslSource) {
+        Map<String, String> files = files(mslSource);
+        return Paths.get(build(compiler, files, hash(compiler, files)));
+    }
+
+    private static Map<String, String> files(String mslSource) {
+        MslTranslator.Translation translation = MslTranslator.translate(KERNELS, mslSource);
+        Map<String, String> files = new LinkedHashMap<>();
+        files.put(SHIM, resource(SHIM));
+        files.put(RUNTIME, resource(RUNTIME));
+        files.put(BINDINGS, translation.bindingsHeader());
+        files.put(KERNELS, translation.source());
+        files.put(EXPORTS, translation.exportsSource());
+        files.put(MAIN, MAIN_TEXT);
+        return files;
     }
 
     private static String build(CxxCompiler compiler, Map<String, String> files, String key) {

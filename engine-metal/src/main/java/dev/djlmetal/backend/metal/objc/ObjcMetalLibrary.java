@@ -5,34 +5,49 @@ import com.sun.jna.ptr.PointerByReference;
 import dev.djlmetal.backend.metal.MetalException;
 import dev.djlmetal.backend.metal.MetalLibrary;
 import dev.djlmetal.backend.metal.MetalPipeline;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
 
-/** An {@code MTLLibrary}; owns its retain and those of the pipelines made from it. */
+/**
+ * An {@code MTLLibrary}; owns its retain and those of the pipelines made from it (one per function,
+ * created on first request), all released by {@link #close()}.
+ */
 final class ObjcMetalLibrary implements MetalLibrary {
 
+    private final Objc objc;
     private final Pointer device;
     private final Pointer library;
-    private final List<ObjcMetalPipeline> pipelines = new CopyOnWriteArrayList<>();
+    private final Map<String, ObjcMetalPipeline> pipelines = new HashMap<>();
+    private boolean closed;
 
-    ObjcMetalLibrary(Pointer device, Pointer library) {
+    ObjcMetalLibrary(Objc objc, Pointer device, Pointer library) {
+        this.objc = objc;
         this.device = device;
         this.library = library;
     }
 
     /** {@inheritDoc} */
     @Override
-    public MetalPipeline newPipeline(String functionName) {
-        ObjcMetalPipeline pipeline = Objc.withPool(() -> buildPipeline(functionName));
-        pipelines.add(pipeline);
+    public synchronized MetalPipeline pipeline(String functionName) {
+        if (closed) {
+            throw new IllegalStateException(
+                    "The Metal library was released; cannot create " + functionName);
+        }
+        ObjcMetalPipeline pipeline = pipelines.get(functionName);
+        if (pipeline == null) {
+            pipeline = objc.withPool(() -> buildPipeline(functionName));
+            pipelines.put(functionName, pipeline);
+        }
         return pipeline;
     }
 
     private ObjcMetalPipeline buildPipeline(String functionName) {
-        ObjcRuntime rt = Objc.rt();
+        ObjcRuntime rt = objc.rt();
         Pointer function =
                 rt.msgSendPointer(
-                        library, Objc.sel("newFunctionWithName:"), Objc.nsString(functionName));
+                        library, objc.sel("newFunctionWithName:"), objc.nsString(functionName));
         if (function == null) {
             throw new MetalException("The Metal library has no kernel named " + functionName);
         }
@@ -41,7 +56,7 @@ final class ObjcMetalLibrary implements MetalLibrary {
             Pointer state =
                     rt.msgSendPointer(
                             device,
-                            Objc.sel("newComputePipelineStateWithFunction:error:"),
+                            objc.sel("newComputePipelineStateWithFunction:error:"),
                             function,
                             error);
             if (state == null) {
@@ -49,21 +64,34 @@ final class ObjcMetalLibrary implements MetalLibrary {
                         "Cannot build the pipeline of "
                                 + functionName
                                 + ": "
-                                + Objc.describeError(error.getValue(), "no error object"));
+                                + objc.describeError(error.getValue(), "no error object"));
             }
-            return new ObjcMetalPipeline(functionName, state);
+            return new ObjcMetalPipeline(objc, functionName, state);
         } finally {
-            Objc.release(function);
+            objc.release(function);
         }
     }
 
-    /** {@inheritDoc} */
+    /** Releases the pipelines, then the library; their handles refuse further use. */
     @Override
     public void close() {
-        for (ObjcMetalPipeline pipeline : pipelines) {
-            Objc.release(pipeline.handle());
+        List<Pointer> handles = new ArrayList<>();
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (ObjcMetalPipeline pipeline : pipelines.values()) {
+                handles.add(pipeline.retire());
+            }
+            pipelines.clear();
         }
-        pipelines.clear();
-        Objc.release(library);
+        objc.inPool(
+                () -> {
+                    for (Pointer handle : handles) {
+                        objc.release(handle);
+                    }
+                    objc.release(library);
+                });
     }
 }

@@ -17,18 +17,18 @@ import java.util.Map;
  */
 interface ObjcRuntime extends Library {
 
-    /** The runtime library's path on macOS (served from the dyld shared cache). */
-    String LIBRARY_PATH = "/usr/lib/libobjc.A.dylib";
-
-    /** The runtime, loaded on first use (macOS only). */
-    ObjcRuntime INSTANCE = load();
-
-    private static ObjcRuntime load() {
+    /**
+     * Loads the runtime, mapping every {@code msgSend...} method to {@code objc_msgSend}.
+     *
+     * @param path the runtime library ({@link AppleLibraries#DEFAULT_RUNTIME} on macOS)
+     * @return the bound runtime
+     */
+    static ObjcRuntime load(String path) {
         FunctionMapper mapper =
                 (library, method) ->
                         method.getName().startsWith("msgSend") ? "objc_msgSend" : method.getName();
         return Native.load(
-                LIBRARY_PATH,
+                path,
                 ObjcRuntime.class,
                 Map.of(
                         Library.OPTION_FUNCTION_MAPPER,
@@ -68,7 +68,7 @@ interface ObjcRuntime extends Library {
     void objc_autoreleasePoolPop(Pointer pool);
 
     /**
-     * {@code id (id, SEL)}: getters returning objects or C pointers.
+     * {@code id (id, SEL)}: getters returning objects or C pointers, {@code new}, {@code retain}.
      *
      * @param self the receiver
      * @param cmd the selector
@@ -132,6 +132,17 @@ interface ObjcRuntime extends Library {
     Pointer msgSendPointer(Pointer self, Pointer cmd, long arg1, long arg2);
 
     /**
+     * {@code BOOL (id, SEL, SEL)}: {@code respondsToSelector:}. {@code BOOL} is one byte ({@code
+     * signed char} on x86_64, {@code bool} on arm64).
+     *
+     * @param self the receiver
+     * @param cmd the selector
+     * @param selector the selector asked about
+     * @return non-zero when the receiver responds
+     */
+    byte msgSendByte(Pointer self, Pointer cmd, Pointer selector);
+
+    /**
      * {@code NSUInteger (id, SEL)} or {@code NSInteger (id, SEL)}: integer getters.
      *
      * @param self the receiver
@@ -157,6 +168,24 @@ interface ObjcRuntime extends Library {
      * @param arg the object argument
      */
     void msgSendVoid(Pointer self, Pointer cmd, Pointer arg);
+
+    /**
+     * {@code void (id, SEL, BOOL)}: {@code setFastMathEnabled:}.
+     *
+     * @param self the receiver
+     * @param cmd the selector
+     * @param value 0 (NO) or 1 (YES)
+     */
+    void msgSendVoid(Pointer self, Pointer cmd, byte value);
+
+    /**
+     * {@code void (id, SEL, NSInteger)}: {@code setMathMode:}.
+     *
+     * @param self the receiver
+     * @param cmd the selector
+     * @param value the integer
+     */
+    void msgSendVoid(Pointer self, Pointer cmd, long value);
 
     /**
      * {@code void (id, SEL, id, NSUInteger, NSUInteger)}: {@code setBuffer:offset:atIndex:}.
