@@ -8,8 +8,10 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.QuantizedMatmul;
+import dev.djlmetal.nn.ArrayAsserts;
 import dev.djlmetal.quant.QuantizedTensor;
 import dev.djlmetal.quant.ReferenceQuantizer;
+import dev.djlmetal.testing.FloatErrorBounds;
 import java.util.Random;
 
 /**
@@ -73,21 +75,25 @@ public final class QmmCase {
             assertEquals(activations, y.getDataType(), "output data type");
             float[] actual = y.toType(DataType.FLOAT32, false).toFloatArray();
             float[] expected = ReferenceQuantizer.matmulTransposed(xUsed, m, q);
-            float[] dequantized = q.dequantize();
-            // Float32 accumulation in a different order (and a float16 output) may differ from the
-            // reference by a small fraction of sum |x * w|.
-            double relative = activations == DataType.FLOAT16 ? 2e-3 : 1e-5;
+            float[] magnitudes = ArrayAsserts.affineMagnitudes(q);
+            // Float32 accumulation in another order (and a float16 output) may differ from the
+            // reference by the rounding bound of the computation.
             for (int row = 0; row < m; row++) {
                 for (int col = 0; col < n; col++) {
                     double magnitude = 0;
                     for (int i = 0; i < k; i++) {
-                        magnitude +=
-                                Math.abs((double) xUsed[row * k + i] * dequantized[col * k + i]);
+                        magnitude += Math.abs(xUsed[row * k + i]) * magnitudes[col * k + i];
+                    }
+                    double bound = FloatErrorBounds.affineProduct(k, magnitude);
+                    // the reference rounds each dequantized weight and its double sum to float
+                    bound += FloatErrorBounds.FLOAT32_UNIT_ROUNDOFF * magnitude;
+                    if (activations == DataType.FLOAT16) {
+                        bound += FloatErrorBounds.toHalf(Math.abs(expected[row * n + col]) + bound);
                     }
                     assertEquals(
                             expected[row * n + col],
                             actual[row * n + col],
-                            relative * magnitude + 1e-6,
+                            bound,
                             this + ": y[" + row + ", " + col + "]");
                 }
             }
