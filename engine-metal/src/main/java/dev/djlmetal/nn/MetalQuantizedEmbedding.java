@@ -12,6 +12,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.djlmetal.backend.BackendSettings;
+import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.backend.ndarray.NDArrayQuantizedMatmul;
 import dev.djlmetal.quant.AffineQuantizer;
@@ -87,6 +88,17 @@ public class MetalQuantizedEmbedding extends AbstractBlock
      */
     public long getEmbeddingSize() {
         return table.columns();
+    }
+
+    /**
+     * Returns the backend's handle of the table used by {@link #projectTransposed(NDArray)},
+     * preparing it on first use (for the cpu backend, a {@link
+     * dev.djlmetal.backend.cpu.ArrayProduct}).
+     *
+     * @return the prepared table
+     */
+    public PreparedWeight getPreparedWeight() {
+        return prepared.get();
     }
 
     /**

@@ -9,6 +9,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import dev.djlmetal.backend.BackendSettings;
+import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.backend.ndarray.NDArrayQuantizedMatmul;
 import dev.djlmetal.quant.QuantizedTensor;
@@ -119,6 +120,17 @@ public class MetalQuantizedLinear extends AbstractBlock implements AutoCloseable
      */
     public long getBackendResidentBytes() {
         return prepared.extraResidentBytes();
+    }
+
+    /**
+     * Returns the backend's handle of the weight, preparing it on first use: for the cpu backend a
+     * {@link dev.djlmetal.backend.cpu.ArrayProduct}, which decoders that keep activations in Java
+     * memory multiply with directly.
+     *
+     * @return the prepared weight
+     */
+    public PreparedWeight getPreparedWeight() {
+        return prepared.get();
     }
 
     /**

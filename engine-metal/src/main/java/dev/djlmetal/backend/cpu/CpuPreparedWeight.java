@@ -20,7 +20,7 @@ import java.nio.FloatBuffer;
  * weight), and the kernel writes the result straight into the memory of an output array that
  * PyTorch allocated (on other engines, into a direct buffer that becomes the output array).
  */
-public final class CpuPreparedWeight implements PreparedWeight {
+public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
 
     /** The name of the path that decodes packed words inside the kernel's dot products. */
     public static final String FUSED_PATH = "fused";
@@ -174,6 +174,30 @@ public final class CpuPreparedWeight implements PreparedWeight {
                     k * m,
                     (n0, n1) -> kernel.smallBatch(matrix, x, m, sums, out, n0, n1));
         }
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int inFeatures() {
+        return matrix.columns();
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int outFeatures() {
+        return matrix.rows();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Runs the fused kernels (matrix-vector or small batch) whatever {@code m}: meant for the
+     * few rows of a decoding step.
+     */
+    @Override
+    public void multiply(float[] x, int m, float[] out) {
+        matrix.checkOpen();
+        multiply(FloatBuffer.wrap(x), m, FloatBuffer.wrap(out));
     }
 
     /**
