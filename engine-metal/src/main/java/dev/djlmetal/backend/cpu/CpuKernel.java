@@ -97,8 +97,23 @@ abstract class CpuKernel {
      * @param w the weight the activations will be multiplied with
      * @return {@code m * laidColumns(w)} floats in the kernel's matrix-vector layout
      */
-    float[] matvecActivations(FloatBuffer x, int m, PackedMatrix w) {
-        return layoutActivations(x, m, w);
+    final float[] matvecActivations(FloatBuffer x, int m, PackedMatrix w) {
+        float[] laid = new float[m * laidColumns(w)];
+        matvecActivations(x, m, w, laid);
+        return laid;
+    }
+
+    /**
+     * Lays out activation rows for {@link #matvec} and {@link #smallBatch} into {@code dst} (see
+     * {@link #matvecActivations(FloatBuffer, int, PackedMatrix)}).
+     *
+     * @param x the activations, {@code m * K} floats
+     * @param m the number of activation rows
+     * @param w the weight the activations will be multiplied with
+     * @param dst receives {@code m * laidColumns(w)} floats
+     */
+    void matvecActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
+        layoutActivations(x, m, w, dst);
     }
 
     /**
@@ -136,17 +151,28 @@ abstract class CpuKernel {
      * @return {@code m * K / groupSize} sums
      */
     static float[] groupSums(FloatBuffer x, int m, PackedMatrix w) {
-        int groups = w.groups();
+        float[] sums = new float[m * w.groups()];
+        groupSums(x, m, w, sums);
+        return sums;
+    }
+
+    /**
+     * Writes the per-group sums of activation rows, in the activations' own order, to {@code dst}.
+     *
+     * @param x {@code m} rows of {@code K}
+     * @param m the number of rows
+     * @param w the weight (for K and the group size)
+     * @param dst receives {@code m * K / groupSize} sums
+     */
+    static void groupSums(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
         int groupSize = w.groupSize();
-        float[] sums = new float[m * groups];
-        for (int i = 0; i < m * groups; i++) {
+        for (int i = 0; i < m * w.groups(); i++) {
             float s = 0;
             int base = i * groupSize;
             for (int k = 0; k < groupSize; k++) {
                 s += x.get(base + k);
             }
-            sums[i] = s;
+            dst[i] = s;
         }
-        return sums;
     }
 }

@@ -34,6 +34,13 @@ public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
      */
     private static final String WRITABLE_ENGINE = "PyTorch";
 
+    /**
+     * The calling thread's laid-out activations and group sums, reused from product to product (the
+     * workers only read them, and a call returns after they are done): a decoding step makes over a
+     * hundred products, whose garbage would otherwise grow the heap.
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     private final PackedMatrix matrix;
     private final CpuKernel kernel;
     private final int blasMinRows;
@@ -162,8 +169,11 @@ public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
             return;
         }
         long k = matrix.columns();
-        float[] x = kernel.matvecActivations(input, m, matrix);
-        float[] sums = CpuKernel.groupSums(input, m, matrix);
+        Scratch scratch = SCRATCH.get().grow(m * kernel.laidColumns(matrix), m * matrix.groups());
+        float[] x = scratch.activations;
+        float[] sums = scratch.groupSums;
+        kernel.matvecActivations(input, m, matrix, x);
+        CpuKernel.groupSums(input, m, matrix, sums);
         if (m == 1) {
             rowParallel.forRows(
                     matrix.rows(), 16, k, (n0, n1) -> kernel.matvec(matrix, x, sums, out, n0, n1));
@@ -230,5 +240,22 @@ public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
     @Override
     public void close() {
         matrix.close();
+    }
+
+    /** Growable per-thread buffers of one product's activations. */
+    private static final class Scratch {
+
+        float[] activations = new float[0];
+        float[] groupSums = new float[0];
+
+        Scratch grow(int activationFloats, int sums) {
+            if (activations.length < activationFloats) {
+                activations = new float[activationFloats];
+            }
+            if (groupSums.length < sums) {
+                groupSums = new float[sums];
+            }
+            return this;
+        }
     }
 }

@@ -30,6 +30,8 @@ final class LaneLayout {
     private final int steps;
     private final int groupSize;
     private final int groupShift;
+    private final int[] laneGroupOffsets;
+    private final float[] matvecFactors;
 
     private LaneLayout(int bits, int lanes, int columns, int groupSize) {
         if (Integer.bitCount(lanes) != 1 || lanes < 2) {
@@ -46,6 +48,14 @@ final class LaneLayout {
         this.steps = (columns + stepCodes - 1) / stepCodes;
         this.groupSize = groupSize;
         this.groupShift = Integer.numberOfTrailingZeros(groupSize);
+        this.laneGroupOffsets = new int[lanes];
+        for (int i = 0; i < lanes; i++) {
+            laneGroupOffsets[i] = stepCodes > groupSize ? (i * codesPerLane) >>> groupShift : 0;
+        }
+        this.matvecFactors = new float[codesPerLane];
+        for (int s = 0; s < codesPerLane; s++) {
+            matvecFactors[s] = Math.scalb(1f, -codeExponent(bits, s));
+        }
     }
 
     /**
@@ -56,7 +66,7 @@ final class LaneLayout {
      * @return the layout
      */
     static LaneLayout of(PackedMatrix w, int lanes) {
-        return of(w.bits(), lanes, w.columns(), w.groupSize());
+        return w.layout(lanes);
     }
 
     /**
@@ -245,11 +255,7 @@ final class LaneLayout {
      * @return {@code lanes} group offsets
      */
     int[] laneGroupOffsets() {
-        int[] offsets = new int[lanes];
-        for (int i = 0; i < lanes; i++) {
-            offsets[i] = stepCodes > groupSize ? (i * codesPerLane) >>> groupShift : 0;
-        }
-        return offsets;
+        return laneGroupOffsets.clone();
     }
 
     /**
@@ -306,10 +312,16 @@ final class LaneLayout {
      * @return {@code codesPerLane()} factors
      */
     float[] matvecFactors() {
-        float[] factors = new float[codesPerLane];
-        for (int s = 0; s < codesPerLane; s++) {
-            factors[s] = Math.scalb(1f, -codeExponent(bits, s));
-        }
-        return factors;
+        return matvecFactors.clone();
+    }
+
+    /** Returns {@link #laneGroupOffsets()} without a copy, for the kernel's own use. */
+    int[] sharedLaneGroupOffsets() {
+        return laneGroupOffsets;
+    }
+
+    /** Returns {@link #matvecFactors()} without a copy, for the kernel's own use. */
+    float[] sharedMatvecFactors() {
+        return matvecFactors;
     }
 }

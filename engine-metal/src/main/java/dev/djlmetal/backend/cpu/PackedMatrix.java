@@ -36,6 +36,7 @@ final class PackedMatrix implements AutoCloseable {
     private final NDArray convertedScales;
     private final NDArray convertedBiases;
     private final long extraBytes;
+    private volatile LaneLayout layout;
 
     PackedMatrix(QuantizedTensor weight) {
         this.source = weight;
@@ -228,6 +229,19 @@ final class PackedMatrix implements AutoCloseable {
 
     int wordsPerGroup() {
         return groupSize * bits / 32;
+    }
+
+    /**
+     * Returns the vector kernel's layout of this weight for vectors of {@code lanes} lanes,
+     * computed once (the lane count is fixed per JVM).
+     */
+    LaneLayout layout(int lanes) {
+        LaneLayout known = layout;
+        if (known == null || known.lanes() != lanes) {
+            known = LaneLayout.of(bits, lanes, columns, groupSize);
+            layout = known;
+        }
+        return known;
     }
 
     /** Returns the byte offset of the first packed word of a row. */

@@ -87,11 +87,9 @@ final class VectorKernel extends CpuKernel {
     }
 
     @Override
-    float[] matvecActivations(FloatBuffer x, int m, PackedMatrix w) {
+    void matvecActivations(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
         LaneLayout layout = LaneLayout.of(w, LANES);
-        float[] laid = new float[m * layout.laidColumns()];
-        layout.layout(x, m, w.columns(), layout.matvecFactors(), laid);
-        return laid;
+        layout.layout(x, m, w.columns(), layout.sharedMatvecFactors(), dst);
     }
 
     /**
@@ -138,7 +136,8 @@ final class VectorKernel extends CpuKernel {
     void matvec(PackedMatrix w, float[] x, float[] groupSums, FloatBuffer out, int n0, int n1) {
         LaneLayout layout = LaneLayout.of(w, LANES);
         Scratch scratch = SCRATCH.get().prepare(w, layout);
-        VectorShuffle<Float> seg = VectorShuffle.fromArray(FLOAT, layout.laneGroupOffsets(), 0);
+        VectorShuffle<Float> seg =
+                VectorShuffle.fromArray(FLOAT, layout.sharedLaneGroupOffsets(), 0);
         int steps = layout.steps();
         int groupShift = layout.groupShift();
         int groups = w.groups();
@@ -979,7 +978,8 @@ final class VectorKernel extends CpuKernel {
             PackedMatrix w, float[] x, int m, float[] groupSums, FloatBuffer out, int n0, int n1) {
         LaneLayout layout = LaneLayout.of(w, LANES);
         Scratch scratch = SCRATCH.get().prepare(w, layout);
-        VectorShuffle<Float> seg = VectorShuffle.fromArray(FLOAT, layout.laneGroupOffsets(), 0);
+        VectorShuffle<Float> seg =
+                VectorShuffle.fromArray(FLOAT, layout.sharedLaneGroupOffsets(), 0);
         int steps = layout.steps();
         int groupShift = layout.groupShift();
         int laid = layout.laidColumns();
@@ -1103,7 +1103,8 @@ final class VectorKernel extends CpuKernel {
     void dequantizeRow(PackedMatrix w, int row, float[] dst, int dstOffset) {
         LaneLayout layout = LaneLayout.of(w, LANES);
         Scratch scratch = SCRATCH.get().prepare(w, layout);
-        VectorShuffle<Float> seg = VectorShuffle.fromArray(FLOAT, layout.laneGroupOffsets(), 0);
+        VectorShuffle<Float> seg =
+                VectorShuffle.fromArray(FLOAT, layout.sharedLaneGroupOffsets(), 0);
         w.copyScales(row, scratch.scales);
         w.copyBiases(row, scratch.biases);
         if (LaneLayout.wordUnits(w.bits())) {
