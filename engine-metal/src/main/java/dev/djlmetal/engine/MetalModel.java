@@ -5,12 +5,14 @@ import ai.djl.Device;
 import ai.djl.MalformedModelException;
 import ai.djl.Model;
 import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.Trainer;
 import ai.djl.training.TrainingConfig;
 import ai.djl.training.initializer.Initializer;
+import ai.djl.translate.Translator;
 import ai.djl.util.Pair;
 import dev.djlmetal.backend.BackendKind;
 import dev.djlmetal.engine.loading.LoaderOptions;
@@ -127,6 +129,12 @@ public class MetalModel extends BaseModel {
                     prefix == null ? modelName : prefix,
                     String.join(", ", ignored));
         }
+        for (String name : LoaderOptions.GENERATION) {
+            Object value = given.get(name);
+            if (value != null) {
+                properties.putIfAbsent(name, value.toString());
+            }
+        }
         Path absolute = modelPath.toAbsolutePath();
         if (block != null) {
             requireNoQuantization(given, "a block set before loading (DJL parameters)");
@@ -190,6 +198,25 @@ public class MetalModel extends BaseModel {
             throw e;
         }
         adopt(torch);
+    }
+
+    /**
+     * Creates a predictor; a translator that is a {@link PredictorBlockAdapter} gets a predictor
+     * running its adapted block (for example the streaming generation block of the model zoo).
+     *
+     * @param translator the translator
+     * @param device the device of the predictor
+     * @param <I> the input type
+     * @param <O> the output type
+     * @return a new predictor
+     */
+    @Override
+    public <I, O> Predictor<I, O> newPredictor(Translator<I, O> translator, Device device) {
+        if (translator instanceof PredictorBlockAdapter && block != null) {
+            Block adapted = ((PredictorBlockAdapter) translator).adaptPredictorBlock(block);
+            return new MetalPredictor<>(this, translator, device, adapted);
+        }
+        return super.newPredictor(translator, device);
     }
 
     /**

@@ -35,7 +35,8 @@ public final class LoaderOptions {
 
     /**
      * The text-generation settings, read by the translators; each in camelCase and in the
-     * snake_case of transformers and DJL Serving.
+     * snake_case of transformers and DJL Serving. Given as options, they become model properties,
+     * which the translators read below the {@code Criteria} arguments.
      */
     public static final Set<String> GENERATION =
             Collections.unmodifiableSet(
@@ -43,6 +44,7 @@ public final class LoaderOptions {
                             Arrays.asList(
                                     "maxNewTokens",
                                     "max_new_tokens",
+                                    "max_tokens",
                                     "doSample",
                                     "do_sample",
                                     "temperature",
