@@ -110,6 +110,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(25)
+                        .optDoSample(true)
                         .optTemperature(0.8f)
                         .optSeed(5L)
                         .build();
@@ -125,6 +126,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(30)
+                        .optDoSample(true)
                         .optTemperature(1.5f)
                         .optTopK(10)
                         .optTopP(0.95f)
@@ -144,6 +146,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(60)
+                        .optDoSample(true)
                         .optTemperature(1f)
                         .optSeed(9L)
                         .build();
@@ -173,6 +176,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(2000)
+                        .optDoSample(true)
                         .optTemperature(1f)
                         .optSeed(1L)
                         .optEosTokenIds(List.of())
