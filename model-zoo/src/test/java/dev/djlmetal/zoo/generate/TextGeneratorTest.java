@@ -203,4 +203,40 @@ class TextGeneratorTest {
         }
         assertEquals(before, model.getNDManager().getManagedArrays().size());
     }
+
+    @Test
+    void repetitionPenaltyMatchesPlainJavaReference() {
+        float penalty = 1.8f;
+        GenerationConfig config =
+                GenerationConfig.builder()
+                        .optMaxNewTokens(30)
+                        .optRepetitionPenalty(penalty)
+                        .optEosTokenIds(List.of())
+                        .build();
+        long[] prompt = tokenizer.encode("the dog");
+        // the reference: logits after the last token, every token seen so far penalized
+        List<Long> seen = new ArrayList<>();
+        for (long id : prompt) {
+            seen.add(id);
+        }
+        long[] expected = new long[30];
+        for (int n = 0; n < 30; n++) {
+            int position = seen.size() - 1;
+            long last = seen.get(position);
+            float[] row = new float[lm.table.length];
+            for (int j = 0; j < row.length; j++) {
+                row[j] = lm.table[(int) last][j] + position * lm.drift[j];
+            }
+            for (int j = 0; j < row.length; j++) {
+                if (seen.contains((long) j)) {
+                    row[j] = row[j] < 0 ? row[j] * penalty : row[j] / penalty;
+                }
+            }
+            expected[n] = TokenSampler.argmax(row);
+            seen.add(expected[n]);
+        }
+        long[] actual = generator(config).generateIds(prompt);
+        assertArrayEquals(expected, actual);
+        assertFalse(Arrays.equals(lm.greedyReference(prompt, 30, -1), actual));
+    }
 }

@@ -146,4 +146,38 @@ class TokenSamplerTest {
         }
         return tokens;
     }
+
+    @Test
+    void repetitionPenaltyIsTransformers() {
+        // RepetitionPenaltyLogitsProcessor: a seen token's positive logit / penalty, negative *
+        // penalty
+        float[] logits = {2f, -2f, 1f, 0.5f};
+        TokenSampler.applyRepetitionPenalty(logits, new long[] {0, 1, 0, 7}, 3, 2f);
+        assertArrayEquals(new float[] {1f, -4f, 1f, 0.5f}, logits);
+
+        // greedy: the penalty moves the choice from token 0 to token 2
+        TokenSampler sampler =
+                new TokenSampler(GenerationConfig.builder().optRepetitionPenalty(2f).build());
+        float[] row = {2f, -2f, 1.5f};
+        ChosenToken chosen = sampler.choose(row, new long[] {0}, 1, new SplittableRandom(1));
+        assertEquals(2, chosen.getId());
+        // log-probability under the penalized logits {1, -2, 1.5}
+        double expected = 1.5 - Math.log(Math.exp(1) + Math.exp(-2) + Math.exp(1.5));
+        assertEquals(expected, chosen.getLogprob(), 1e-6);
+    }
+
+    @Test
+    void sampledLogprobIsThatOfTheRenormalizedDistribution() {
+        // top-k 2 at temperature 1 over {ln 3, ln 1, ln 0.5}: p = 3/4 and 1/4
+        GenerationConfig config = GenerationConfig.builder().optDoSample(true).optTopK(2).build();
+        TokenSampler sampler = new TokenSampler(config);
+        float[] logits = {(float) Math.log(3), 0f, (float) Math.log(0.5)};
+        SplittableRandom random = new SplittableRandom(4);
+        for (int i = 0; i < 50; i++) {
+            ChosenToken chosen = sampler.choose(logits.clone(), new long[0], 0, random);
+            double p = chosen.getId() == 0 ? 0.75 : 0.25;
+            assertTrue(chosen.getId() < 2);
+            assertEquals(Math.log(p), chosen.getLogprob(), 1e-6);
+        }
+    }
 }
