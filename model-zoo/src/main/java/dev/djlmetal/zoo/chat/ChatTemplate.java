@@ -225,7 +225,7 @@ public final class ChatTemplate {
         JinjavaConfig config =
                 JinjavaConfig.newBuilder()
                         .withTrimBlocks(true)
-                        .withLstripBlocks(true)
+                        .withLstripBlocks(false)
                         .withElResolver(resolver)
                         .withLegacyOverrides(
                                 LegacyOverrides.newBuilder()

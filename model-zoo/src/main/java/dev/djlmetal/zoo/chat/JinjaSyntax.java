@@ -17,7 +17,7 @@ import java.util.regex.Pattern;
  * </ul>
  *
  * <p>Only the insides of {@code {{ }}} and {@code {% %}} are rewritten; text and comments stay as
- * they are.
+ * they are, except for Jinja's {@code lstrip_blocks}, applied here (see {@link #lstrip}).
  */
 final class JinjaSyntax {
 
@@ -45,8 +45,20 @@ final class JinjaSyntax {
                 out.append(source, i, source.length());
                 break;
             }
-            out.append(source, i, open + 2);
-            String close = source.charAt(open + 1) == '{' ? "}}" : "%}";
+            out.append(source, i, open);
+            char kind = source.charAt(open + 1);
+            if (kind != '{' && (open + 2 >= source.length() || source.charAt(open + 2) != '+')) {
+                lstrip(out);
+            }
+            if (kind == '#') {
+                int end = source.indexOf("#}", open + 2);
+                int stop = end < 0 ? source.length() : end + 2;
+                out.append(source, open, stop);
+                i = stop;
+                continue;
+            }
+            out.append(source, open, open + 2);
+            String close = kind == '{' ? "}}" : "%}";
             int end = tagEnd(source, open + 2, close);
             if (end < 0) {
                 out.append(source, open + 2, source.length());
@@ -59,19 +71,26 @@ final class JinjaSyntax {
         return out.toString();
     }
 
+    /**
+     * Jinja's {@code lstrip_blocks}: the spaces and tabs between the start of a line and a block or
+     * comment tag are removed (Jinjava's own option also strips them after other text).
+     */
+    private static void lstrip(StringBuilder out) {
+        int j = out.length();
+        while (j > 0 && (out.charAt(j - 1) == ' ' || out.charAt(j - 1) == '\t')) {
+            j--;
+        }
+        if (j == 0 || out.charAt(j - 1) == '\n') {
+            out.setLength(j);
+        }
+    }
+
     private static int nextTag(String s, int from) {
         for (int i = from; i < s.length() - 1; i++) {
             if (s.charAt(i) == '{') {
                 char c = s.charAt(i + 1);
-                if (c == '{' || c == '%') {
+                if (c == '{' || c == '%' || c == '#') {
                     return i;
-                }
-                if (c == '#') {
-                    int end = s.indexOf("#}", i + 2);
-                    if (end < 0) {
-                        return -1;
-                    }
-                    i = end + 1;
                 }
             }
         }

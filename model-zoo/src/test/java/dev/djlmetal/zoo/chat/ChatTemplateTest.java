@@ -151,4 +151,24 @@ class ChatTemplateTest {
                 "[1, 2.5, 1e-05, 0.0001, 1e+16, \"é\\n\", [null], true, {}]",
                 PythonJson.dumps(value, -1));
     }
+
+    @Test
+    void whitespaceFollowsJinjaTrimAndLstripBlocks() {
+        // jinja2 3.1.6, Environment(trim_blocks=True, lstrip_blocks=True): 'a  bc'; spaces are
+        // stripped from a line's start to a block tag only, not after text on the same line
+        ChatTemplate template =
+                ChatTemplate.of(
+                        "a  {% if add_generation_prompt %}b{% endif %}\n"
+                                + "  {% if add_generation_prompt %}c{% endif %}",
+                        Map.of());
+        assertEquals("a  bc", template.render(List.of(), null, true, null));
+        ChatTemplate words =
+                ChatTemplate.of(
+                        "{{ bos_token }}{% for m in messages %}{{ m['content'] }} {% endfor %}",
+                        Map.of("bos_token", "<s>"));
+        assertEquals(
+                "<s>w10 w20 ",
+                words.render(
+                        List.of(Map.of("role", "user", "content", "w10 w20")), null, false, null));
+    }
 }
