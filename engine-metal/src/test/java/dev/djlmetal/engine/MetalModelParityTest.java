@@ -20,6 +20,7 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
 import ai.djl.training.Trainer;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.loss.Loss;
@@ -159,6 +160,39 @@ class MetalModelParityTest {
                     e.getMessage()
                             .startsWith("Unknown option group_sise (did you mean group_size?)"),
                     e.getMessage());
+        }
+    }
+
+    @Test
+    void torchScriptLoadsThroughThePyTorchEngine() throws Exception {
+        Path pt = dir.resolve("linear.pt");
+        try (InputStream in = getClass().getResourceAsStream("torchscript/linear.pt")) {
+            Files.copy(in, pt);
+        }
+        // y = W x + b of linear.pt, by hand: see resources torchscript/SOURCES.md
+        float[] expected = {4.6f, -0.45f};
+        try (Model model = Model.newInstance("linear", "Metal")) {
+            model.load(dir);
+            assertEquals("linear", model.getName());
+            try (NDManager manager = model.getNDManager().newSubManager()) {
+                NDArray x = manager.create(new float[] {1f, 2f, 3f}, new Shape(1, 3));
+                NDArray y =
+                        model.getBlock()
+                                .forward(new ParameterStore(manager, false), new NDList(x), false)
+                                .singletonOrThrow();
+                assertArrayEquals(expected, y.toFloatArray(), 1e-6f);
+            }
+        }
+        try (Model model = Model.newInstance("stream", "Metal");
+                InputStream in = Files.newInputStream(pt);
+                NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            model.load(in);
+            NDArray x = manager.create(new float[] {1f, 2f, 3f}, new Shape(1, 3));
+            NDArray y =
+                    model.getBlock()
+                            .forward(new ParameterStore(manager, false), new NDList(x), false)
+                            .singletonOrThrow();
+            assertArrayEquals(expected, y.toFloatArray(), 1e-6f);
         }
     }
 }
