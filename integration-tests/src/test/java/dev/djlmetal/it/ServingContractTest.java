@@ -19,6 +19,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.djlmetal.engine.MetalModel;
+import dev.djlmetal.zoo.EmbeddedModel;
+import dev.djlmetal.zoo.generate.GenerationConfig;
 import dev.djlmetal.zoo.generate.GenerationRequest;
 import dev.djlmetal.zoo.generate.TextGenerator;
 import java.io.IOException;
@@ -26,6 +29,7 @@ import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +39,9 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -421,5 +427,39 @@ class ServingContractTest {
         assertTrue(
                 messages.toString().contains("Unknown option bitz (did you mean bits?)"),
                 messages.toString());
+    }
+
+    @Test
+    void exampleServingPropertiesServesTheEmbeddedModel(@TempDir Path model) throws Exception {
+        Path example = Paths.get("..", "examples", "serving", "serving.properties");
+        Assumptions.assumeTrue(
+                Files.isRegularFile(example), "run from the integration-tests module");
+        Path embedded = EmbeddedModel.directory();
+        try (Stream<Path> files = Files.list(embedded)) {
+            for (Path file : (Iterable<Path>) files::iterator) {
+                Files.copy(file, model.resolve(file.getFileName()));
+            }
+        }
+        Files.copy(example, model.resolve("serving.properties"));
+        try (ZooModel<Input, Output> story = servingCriteria(model).loadModel();
+                Predictor<Input, Output> predictor = story.newPredictor()) {
+            MetalModel metal = (MetalModel) story.getWrappedModel();
+            assertEquals(4, metal.getConfig().getBits());
+            assertEquals(64, metal.getConfig().getGroupSize());
+            GenerationConfig config = TextGenerator.of(story).getConfig();
+            assertEquals(128, config.getMaxNewTokens());
+            assertTrue(config.isDoSample());
+            assertEquals(0.7f, config.getTemperature());
+            assertEquals(0.9f, config.getTopP());
+            assertEquals(1.1f, config.getRepetitionPenalty());
+            Output output =
+                    predictor.predict(
+                            json(
+                                    "{\"inputs\": \"Once upon a time\", \"parameters\":"
+                                            + " {\"max_new_tokens\": 12, \"seed\": 1}}"));
+            assertEquals(200, output.getCode());
+            assertFalse(
+                    body(output).getAsJsonObject().get("generated_text").getAsString().isEmpty());
+        }
     }
 }
