@@ -20,9 +20,10 @@ import java.util.concurrent.LinkedBlockingQueue;
  * </ul>
  *
  * <p>It can be iterated once. {@link #getResult()} gives the whole result once the iteration is
- * over (or runs the rest of the generation first).
+ * over (or runs the rest of the generation first). Closing an iterative stream before its end stops
+ * the generation and releases its cache.
  */
-public final class GenerationStream implements Iterable<GeneratedToken> {
+public final class GenerationStream implements Iterable<GeneratedToken>, AutoCloseable {
 
     private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
     private Iterator<NDList> steps;
@@ -149,5 +150,17 @@ public final class GenerationStream implements Iterable<GeneratedToken> {
         }
         Object event = events.poll();
         return event instanceof GeneratedToken ? (GeneratedToken) event : null;
+    }
+
+    /**
+     * Stops an iterative stream that has not reached its end: the generation stops and its
+     * key/value cache is released. Does nothing for other streams.
+     */
+    @Override
+    public synchronized void close() {
+        if (steps != null && result == null && failure == null) {
+            closeSteps.run();
+            failure = new IllegalStateException("The generation stream was closed");
+        }
     }
 }

@@ -221,4 +221,20 @@ class StreamingPredictTest {
             assertEquals(whole.getResult().getText(), sb.toString());
         }
     }
+
+    @Test
+    void closingAStreamEarlyReleasesItsCache() throws Exception {
+        NDManager root = streams.getNDManager();
+        int before = root.getManagedArrays().size();
+        try (Predictor<GenerationRequest, GenerationStream> predictor = streams.newPredictor()) {
+            try (GenerationStream stream =
+                    predictor.streamingPredict(GenerationRequest.of(PROMPT)).getIterativeOutput()) {
+                Iterator<GeneratedToken> it = stream.iterator();
+                assertTrue(it.hasNext());
+                it.next();
+                assertTrue(root.getManagedArrays().size() > before, "the cache is held");
+            }
+        }
+        assertEquals(before, root.getManagedArrays().size());
+    }
 }
