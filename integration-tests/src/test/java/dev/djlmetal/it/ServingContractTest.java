@@ -268,6 +268,35 @@ class ServingContractTest {
     }
 
     @Test
+    void clientsThatSendEveryTgiParameterAreServed() throws Exception {
+        // what huggingface_hub's InferenceClient.text_generation sends: every key, mostly null
+        Output output =
+                predict(
+                        "{\"inputs\": \"w10 w20\", \"parameters\": {\"best_of\": null,"
+                                + " \"decoder_input_details\": false, \"details\": false,"
+                                + " \"do_sample\": false, \"max_new_tokens\": 5,"
+                                + " \"repetition_penalty\": null, \"return_full_text\": false,"
+                                + " \"seed\": null, \"stop\": [], \"temperature\": null,"
+                                + " \"top_k\": null, \"top_n_tokens\": null, \"top_p\": null,"
+                                + " \"truncate\": null, \"typical_p\": null, \"watermark\": false},"
+                                + " \"stream\": false}");
+        assertEquals(200, output.getCode(), output.getMessage());
+        assertEquals(
+                generated("w10 w20", Map.of("max_new_tokens", 5)),
+                body(output).getAsJsonObject().get("generated_text").getAsString());
+        Output unsupported = predict("{\"inputs\": \"w10\", \"parameters\": {\"best_of\": 2}}");
+        assertEquals(400, unsupported.getCode());
+        assertTrue(unsupported.getMessage().contains("best_of"), unsupported.getMessage());
+        Output chat =
+                predict(
+                        "{\"messages\": [{\"role\": \"user\", \"content\": \"w10\"}],"
+                                + " \"max_tokens\": 3, \"frequency_penalty\": 0,"
+                                + " \"presence_penalty\": 0.0, \"temperature\": null,"
+                                + " \"response_format\": {\"type\": \"text\"}}");
+        assertEquals(200, chat.getCode(), chat.getMessage());
+    }
+
+    @Test
     void perRequestSamplingIsSeededAndLeavesOthersGreedy() throws Exception {
         String sampled =
                 "{\"inputs\": \"w10 w20\", \"parameters\": {\"do_sample\": true, \"temperature\":"

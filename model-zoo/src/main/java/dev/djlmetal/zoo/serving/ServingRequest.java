@@ -43,6 +43,35 @@ final class ServingRequest {
 
     private static final Set<String> TGI_KEYS = Set.of("inputs", "parameters", "stream");
     private static final Set<String> TGI_EXTRA_PARAMETERS = Set.of("details");
+
+    /**
+     * TGI parameters this engine does not implement, with the values that mean "off", which clients
+     * such as huggingface_hub send with every request.
+     */
+    private static final Map<String, List<Object>> TGI_NEUTRAL =
+            Map.of(
+                    "decoder_input_details", List.of(false),
+                    "watermark", List.of(false),
+                    "top_n_tokens", List.of(0L),
+                    "typical_p", List.of(1L, 1.0),
+                    "best_of", List.of(1L),
+                    "truncate", List.of(),
+                    "adapter_id", List.of(),
+                    "grammar", List.of(),
+                    "frequency_penalty", List.of(0L, 0.0));
+
+    /** The same for OpenAI chat fields. */
+    private static final Map<String, List<Object>> CHAT_NEUTRAL =
+            Map.of(
+                    "frequency_penalty", List.of(0L, 0.0),
+                    "presence_penalty", List.of(0L, 0.0),
+                    "logit_bias", List.of(),
+                    "top_logprobs", List.of(0L),
+                    "stream_options", List.of(),
+                    "parallel_tool_calls", List.of(true, false),
+                    "tool_choice", List.of("auto", "none"),
+                    "response_format", List.of());
+
     private static final Set<String> CHAT_KEYS =
             new LinkedHashSet<>(
                     List.of(
@@ -161,6 +190,8 @@ final class ServingRequest {
             }
             parameters.putAll(JsonValues.toMap(given.getAsJsonObject()));
         }
+        parameters.values().removeIf(java.util.Objects::isNull);
+        dropNeutral(parameters, TGI_NEUTRAL, "parameter");
         boolean details = Boolean.TRUE.equals(parameters.remove("details"));
         Set<String> known = new LinkedHashSet<>(GenerationParameter.allNames());
         known.addAll(TGI_EXTRA_PARAMETERS);
@@ -200,7 +231,14 @@ final class ServingRequest {
     }
 
     @SuppressWarnings("unchecked")
-    private static ServingRequest parseChat(JsonObject object) {
+    private static ServingRequest parseChat(JsonObject given) {
+        Map<String, Object> fields = JsonValues.toMap(given);
+        fields.values().removeIf(java.util.Objects::isNull);
+        dropNeutral(fields, CHAT_NEUTRAL, "field");
+        JsonObject object = new JsonObject();
+        for (String key : fields.keySet()) {
+            object.add(key, given.get(key));
+        }
         checkKeys(object.keySet(), CHAT_KEYS, "chat request field");
         boolean stream = bool(object, "stream");
         JsonElement messages = object.get("messages");
@@ -255,6 +293,37 @@ final class ServingRequest {
         }
         return new ServingRequest(
                 Schema.CHAT, Collections.singletonList(builder.build()), false, stream, false);
+    }
+
+    /**
+     * Removes the parameters this engine does not implement when they hold a value meaning "off"
+     * (an empty list of values accepts only null, removed before); fails for other values.
+     */
+    private static void dropNeutral(
+            Map<String, Object> values, Map<String, List<Object>> neutral, String what) {
+        for (Map.Entry<String, List<Object>> e : neutral.entrySet()) {
+            if (!values.containsKey(e.getKey())) {
+                continue;
+            }
+            Object value = values.get(e.getKey());
+            boolean off =
+                    e.getValue().contains(value)
+                            || value instanceof java.util.Collection
+                                    && ((java.util.Collection<?>) value).isEmpty()
+                            || value instanceof Map && ((Map<?, ?>) value).isEmpty()
+                            || value instanceof Map && Map.of("type", "text").equals(value);
+            if (!off) {
+                throw new BadRequestException(
+                        "The "
+                                + what
+                                + " \""
+                                + e.getKey()
+                                + "\"="
+                                + value
+                                + " is not supported by engine Metal");
+            }
+            values.remove(e.getKey());
+        }
     }
 
     private static boolean bool(JsonObject object, String key) {
