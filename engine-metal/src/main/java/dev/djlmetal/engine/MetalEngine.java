@@ -5,6 +5,7 @@ import ai.djl.Model;
 import ai.djl.engine.Engine;
 import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.SymbolBlock;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterServer;
 import ai.djl.training.optimizer.Optimizer;
@@ -152,6 +153,18 @@ public final class MetalEngine extends Engine {
     @Override
     public Model newModel(String name, Device device) {
         return new MetalModel(name, device == null ? defaultDevice() : device);
+    }
+
+    /**
+     * Creates an empty PyTorch symbol block (for a TorchScript module loaded later), as the PyTorch
+     * engine does.
+     *
+     * @param manager the manager of the block's arrays
+     * @return a new PyTorch symbol block
+     */
+    @Override
+    public SymbolBlock newSymbolBlock(NDManager manager) {
+        return pytorch.newSymbolBlock(manager);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.djlmetal.zoo;
 
+import ai.djl.Application;
 import ai.djl.repository.Artifact;
 import ai.djl.repository.MRL;
 import ai.djl.repository.Metadata;
@@ -76,6 +77,7 @@ public final class ClasspathModelRepository implements Repository {
         Metadata metadata = new Metadata.MatchAllMetadata();
         metadata.setRepositoryUri(URI.create(""));
         metadata.setGroupId(MetalModelZoo.GROUP_ID);
+        metadata.setApplication(Application.NLP.TEXT_GENERATION);
         metadata.setArtifactId(checkpoint.getArtifactId());
         Artifact artifact = new Artifact();
         artifact.setName(checkpoint.getArtifactId());
@@ -147,7 +149,13 @@ public final class ClasspathModelRepository implements Repository {
     @Override
     public List<MRL> getResources() {
         return Collections.singletonList(
-                MRL.undefined(this, MetalModelZoo.GROUP_ID, checkpoint.getArtifactId()));
+                MRL.model(
+                        this,
+                        Application.NLP.TEXT_GENERATION,
+                        MetalModelZoo.GROUP_ID,
+                        checkpoint.getArtifactId(),
+                        null,
+                        null));
     }
 
     /** {@inheritDoc} */

@@ -1,5 +1,6 @@
 package dev.djlmetal.zoo;
 
+import ai.djl.Application;
 import ai.djl.repository.Artifact;
 import ai.djl.repository.MRL;
 import ai.djl.repository.Metadata;
@@ -175,7 +176,14 @@ public final class HubRepository implements Repository {
     /** {@inheritDoc} */
     @Override
     public List<MRL> getResources() {
-        return Collections.singletonList(MRL.undefined(this, MetalModelZoo.GROUP_ID, artifactId()));
+        return Collections.singletonList(
+                MRL.model(
+                        this,
+                        Application.NLP.TEXT_GENERATION,
+                        MetalModelZoo.GROUP_ID,
+                        artifactId(),
+                        null,
+                        null));
     }
 
     /** {@inheritDoc} */

@@ -1,10 +1,13 @@
 package dev.djlmetal.zoo;
 
+import ai.djl.Application;
 import ai.djl.repository.MRL;
 import ai.djl.repository.Repository;
+import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ModelZoo;
 import ai.djl.util.Utils;
 import java.util.Collections;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -17,10 +20,12 @@ import java.util.Set;
  * translators ({@code String -> String} generation, {@code NDList -> NDList} logits) by default,
  * whatever its location.
  *
- * <p>The zoo that {@link MetalZooProvider} registers also holds the {@linkplain EmbeddedModel
- * embedded model} {@code story-llama}, after the models of {@code DJLMETAL_MODELS}: a {@code
- * Criteria} with engine {@code Metal} and no model location loads it, unless one of those models
- * matches first.
+ * <p>Its models are tagged {@link Application.NLP#TEXT_GENERATION}. The zoo that {@link
+ * MetalZooProvider} registers holds the {@linkplain EmbeddedModel embedded model} {@code
+ * story-llama} only when {@code DJLMETAL_MODELS} names no location: a {@code Criteria} with engine
+ * {@code Metal} and no model location loads it. A location that is given but holds no model is
+ * never replaced by the embedded model: loading fails with a {@link ModelNotFoundException} naming
+ * it.
  *
  * <pre>
  * Criteria.builder()
@@ -44,7 +49,7 @@ public class MetalModelZoo extends ModelZoo {
     public MetalModelZoo() {
         this(Utils.getEnvOrSystemProperty("DJLMETAL_MODELS", ""));
         ClasspathCheckpoint embedded = EmbeddedModel.checkpoint();
-        if (embedded.isPresent()) {
+        if (getModelLoaders().isEmpty() && embedded.isPresent()) {
             addClasspathModel(embedded);
         }
     }
@@ -60,7 +65,11 @@ public class MetalModelZoo extends ModelZoo {
                 continue;
             }
             Repository repository = Repository.newInstance(location, location);
-            for (MRL mrl : repository.getResources()) {
+            List<MRL> resources = repository.getResources();
+            if (resources.isEmpty()) {
+                addModel(new MissingModelLoader(location, repository));
+            }
+            for (MRL mrl : resources) {
                 addModel(new MetalModelLoader(mrl));
             }
         }

@@ -3,6 +3,7 @@ package dev.djlmetal.zoo.generate;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.io.Reader;
@@ -14,39 +15,66 @@ import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
- * The settings of one text generation: how many tokens, how to sample them and when to stop.
+ * The settings of one text generation: how many tokens, how to choose them and when to stop. The
+ * names and meanings are those of transformers' {@code GenerationConfig}.
  *
- * <p>Instances are immutable. Build them with {@link #builder()} or from {@code Criteria} arguments
- * with {@link #fromArguments(Map, Set)}.
+ * <p>Instances are immutable. They are built in layers, each overriding the one before:
+ *
+ * <ol>
+ *   <li>the defaults of {@link #builder()} (greedy, 64 new tokens), or those of the model's {@code
+ *       generation_config.json} read by {@link #fromModelDirectory(Path)} (transformers' defaults
+ *       for what the file leaves out, all its {@code eos_token_id}s);
+ *   <li>the {@code Criteria} arguments, {@link #withArguments(Map)};
+ *   <li>the parameters of one request, {@link #withParameters(Map)}.
+ * </ol>
+ *
+ * <p>In the two last layers every setting has a camelCase and a snake_case name ({@code
+ * maxNewTokens} / {@code max_new_tokens}; see {@link GenerationParameter}), values may be strings
+ * or numbers, and a {@code temperature} given without {@code do_sample} turns sampling on when it
+ * is above 0 and off when it is 0 (as in OpenAI's API). {@code do_sample=false} always means greedy
+ * decoding.
  */
 public final class GenerationConfig {
 
     /** The default number of new tokens. */
     public static final int DEFAULT_MAX_NEW_TOKENS = 64;
 
+    /**
+     * transformers' default {@code top_k}, applied to what {@code generation_config.json} omits.
+     */
+    static final int TRANSFORMERS_TOP_K = 50;
+
     private final int maxNewTokens;
+    private final boolean doSample;
     private final float temperature;
     private final int topK;
     private final float topP;
+    private final float repetitionPenalty;
     private final Long seed;
     private final List<String> stopSequences;
     private final Set<Long> eosTokenIds;
+    private final boolean returnFullText;
 
     private GenerationConfig(Builder builder) {
         maxNewTokens = builder.maxNewTokens;
+        doSample = builder.doSample;
         temperature = builder.temperature;
         topK = builder.topK;
         topP = builder.topP;
+        repetitionPenalty = builder.repetitionPenalty;
         seed = builder.seed;
         stopSequences = Collections.unmodifiableList(new ArrayList<>(builder.stopSequences));
         eosTokenIds = Collections.unmodifiableSet(new LinkedHashSet<>(builder.eosTokenIds));
+        returnFullText = builder.returnFullText;
     }
 
     /**
-     * Returns a new builder with the defaults: 64 new tokens, greedy decoding, no stop sequence.
+     * Returns a new builder with the defaults: 64 new tokens, greedy decoding (sampling off,
+     * temperature 1, no top-k or top-p limit), no repetition penalty, no stop sequence.
      *
      * @return a new builder
      */
@@ -55,45 +83,54 @@ public final class GenerationConfig {
     }
 
     /**
-     * Reads a configuration from {@code Criteria} arguments.
+     * Reads a configuration from {@code Criteria} arguments on top of the defaults.
      *
-     * <p>Recognized arguments: {@code maxNewTokens}, {@code temperature}, {@code topK}, {@code
-     * topP}, {@code seed} and {@code stopSequences} (a comma-separated string or a list of
-     * strings). Values may be strings or numbers.
-     *
-     * @param arguments the arguments, may be {@code null}
+     * @param arguments the arguments (see {@link GenerationParameter}); others are ignored; may be
+     *     {@code null}
      * @param eosTokenIds the end-of-sequence token ids of the model
      * @return the configuration
      * @throws IllegalArgumentException naming the argument, the bad value and what is allowed
      */
     public static GenerationConfig fromArguments(Map<String, ?> arguments, Set<Long> eosTokenIds) {
-        Builder builder = builder().optEosTokenIds(eosTokenIds);
-        if (arguments == null) {
+        return builder().optEosTokenIds(eosTokenIds).build().withArguments(arguments);
+    }
+
+    /**
+     * Reads the model's default settings: {@code generation_config.json} when present ({@code
+     * do_sample}, {@code temperature}, {@code top_k}, {@code top_p}, {@code repetition_penalty},
+     * {@code max_new_tokens}, {@code eos_token_id}; what the file leaves out takes transformers'
+     * default, for example {@code top_k=50}), else the defaults of {@link #builder()} with the
+     * {@code eos_token_id} of {@code config.json}.
+     *
+     * @param modelDir the model directory
+     * @return the configuration
+     * @throws IOException when a file exists but cannot be read or parsed
+     * @throws IllegalArgumentException when a value of {@code generation_config.json} is invalid
+     */
+    public static GenerationConfig fromModelDirectory(Path modelDir) throws IOException {
+        Builder builder = builder().optEosTokenIds(readEosTokenIds(modelDir));
+        Path file = modelDir.resolve("generation_config.json");
+        if (!Files.isRegularFile(file)) {
             return builder.build();
         }
-        Object value = arguments.get("maxNewTokens");
-        if (value != null) {
-            builder.optMaxNewTokens(toInt("maxNewTokens", value));
-        }
-        value = arguments.get("temperature");
-        if (value != null) {
-            builder.optTemperature(toFloat("temperature", value));
-        }
-        value = arguments.get("topK");
-        if (value != null) {
-            builder.optTopK(toInt("topK", value));
-        }
-        value = arguments.get("topP");
-        if (value != null) {
-            builder.optTopP(toFloat("topP", value));
-        }
-        value = arguments.get("seed");
-        if (value != null) {
-            builder.optSeed(toLong("seed", value));
-        }
-        value = arguments.get("stopSequences");
-        if (value != null) {
-            builder.optStopSequences(toStrings("stopSequences", value));
+        JsonObject json = readJson(file);
+        builder.optTopK(TRANSFORMERS_TOP_K);
+        try {
+            for (GenerationParameter parameter :
+                    List.of(
+                            GenerationParameter.DO_SAMPLE,
+                            GenerationParameter.TEMPERATURE,
+                            GenerationParameter.TOP_K,
+                            GenerationParameter.TOP_P,
+                            GenerationParameter.REPETITION_PENALTY,
+                            GenerationParameter.MAX_NEW_TOKENS)) {
+                JsonElement value = json.get(parameter.getSnakeName());
+                if (value != null && !value.isJsonNull()) {
+                    parameter.apply(builder, GenerationParameter.fromJson(value));
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
         return builder.build();
     }
@@ -113,13 +150,7 @@ public final class GenerationConfig {
             if (!Files.isRegularFile(file)) {
                 continue;
             }
-            JsonObject json;
-            try (Reader reader = Files.newBufferedReader(file)) {
-                json = JsonParser.parseReader(reader).getAsJsonObject();
-            } catch (RuntimeException e) {
-                throw new IOException("Cannot parse " + file + ": " + e.getMessage(), e);
-            }
-            JsonElement eos = json.get("eos_token_id");
+            JsonElement eos = readJson(file).get("eos_token_id");
             if (eos == null || eos.isJsonNull()) {
                 continue;
             }
@@ -138,6 +169,53 @@ public final class GenerationConfig {
     }
 
     /**
+     * Returns this configuration with the generation settings among {@code Criteria} arguments
+     * applied; other arguments (DJL's, DJL Serving's) are ignored.
+     *
+     * @param arguments the arguments, may be {@code null}
+     * @return the new configuration
+     * @throws IllegalArgumentException naming the argument, the bad value and what is allowed
+     */
+    public GenerationConfig withArguments(Map<String, ?> arguments) {
+        return apply(arguments, false);
+    }
+
+    /**
+     * Returns this configuration with the parameters of one request applied.
+     *
+     * @param parameters the parameters (see {@link GenerationParameter}), may be {@code null}
+     * @return the new configuration
+     * @throws IllegalArgumentException for an unknown parameter (naming the closest known one) or a
+     *     bad value
+     */
+    public GenerationConfig withParameters(Map<String, ?> parameters) {
+        return apply(parameters, true);
+    }
+
+    private GenerationConfig apply(Map<String, ?> values, boolean strict) {
+        if (values == null || values.isEmpty()) {
+            return this;
+        }
+        if (strict) {
+            GenerationParameter.checkNames(values.keySet());
+        }
+        Builder builder = toBuilder();
+        boolean doSampleGiven = false;
+        for (GenerationParameter parameter : GenerationParameter.values()) {
+            Object value = parameter.find(values);
+            if (value != null) {
+                parameter.apply(builder, value);
+                doSampleGiven |= parameter == GenerationParameter.DO_SAMPLE;
+            }
+        }
+        Object temperature = GenerationParameter.TEMPERATURE.find(values);
+        if (temperature != null && !doSampleGiven) {
+            builder.optDoSample(builder.temperature > 0f);
+        }
+        return builder.build();
+    }
+
+    /**
      * Returns the largest number of tokens to generate.
      *
      * @return the largest number of new tokens
@@ -147,7 +225,16 @@ public final class GenerationConfig {
     }
 
     /**
-     * Returns the softmax temperature; 0 means greedy decoding.
+     * Returns whether tokens are sampled; when false they are chosen greedily.
+     *
+     * @return the {@code do_sample} setting
+     */
+    public boolean isDoSample() {
+        return doSample;
+    }
+
+    /**
+     * Returns the softmax temperature of sampling; 0 means greedy decoding.
      *
      * @return the temperature
      */
@@ -175,6 +262,17 @@ public final class GenerationConfig {
     }
 
     /**
+     * Returns the repetition penalty of transformers: the logit of every token already in the
+     * sequence (prompt included) is divided by it when positive and multiplied by it when negative;
+     * 1 means none.
+     *
+     * @return the penalty
+     */
+    public float getRepetitionPenalty() {
+        return repetitionPenalty;
+    }
+
+    /**
      * Returns the random seed, or {@code null} for a fresh random seed per request.
      *
      * @return the seed or {@code null}
@@ -184,12 +282,12 @@ public final class GenerationConfig {
     }
 
     /**
-     * Returns whether tokens are chosen greedily (temperature 0).
+     * Returns whether tokens are chosen greedily: sampling is off or the temperature is 0.
      *
      * @return {@code true} for greedy decoding
      */
     public boolean isGreedy() {
-        return temperature == 0f;
+        return !doSample || temperature == 0f;
     }
 
     /**
@@ -211,6 +309,15 @@ public final class GenerationConfig {
     }
 
     /**
+     * Returns whether serving responses put the prompt before the generated text.
+     *
+     * @return the {@code return_full_text} setting
+     */
+    public boolean isReturnFullText() {
+        return returnFullText;
+    }
+
+    /**
      * Returns a builder that starts with the values of this configuration.
      *
      * @return a new builder
@@ -218,12 +325,50 @@ public final class GenerationConfig {
     public Builder toBuilder() {
         return builder()
                 .optMaxNewTokens(maxNewTokens)
+                .optDoSample(doSample)
                 .optTemperature(temperature)
                 .optTopK(topK)
                 .optTopP(topP)
+                .optRepetitionPenalty(repetitionPenalty)
                 .optSeed(seed)
                 .optStopSequences(stopSequences)
-                .optEosTokenIds(eosTokenIds);
+                .optEosTokenIds(eosTokenIds)
+                .optReturnFullText(returnFullText);
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public boolean equals(Object o) {
+        if (!(o instanceof GenerationConfig)) {
+            return false;
+        }
+        GenerationConfig other = (GenerationConfig) o;
+        return maxNewTokens == other.maxNewTokens
+                && doSample == other.doSample
+                && Float.compare(temperature, other.temperature) == 0
+                && topK == other.topK
+                && Float.compare(topP, other.topP) == 0
+                && Float.compare(repetitionPenalty, other.repetitionPenalty) == 0
+                && Objects.equals(seed, other.seed)
+                && stopSequences.equals(other.stopSequences)
+                && eosTokenIds.equals(other.eosTokenIds)
+                && returnFullText == other.returnFullText;
+    }
+
+    /** {@inheritDoc} */
+    @Override
+    public int hashCode() {
+        return Objects.hash(
+                maxNewTokens,
+                doSample,
+                temperature,
+                topK,
+                topP,
+                repetitionPenalty,
+                seed,
+                stopSequences,
+                eosTokenIds,
+                returnFullText);
     }
 
     /** {@inheritDoc} */
@@ -231,74 +376,36 @@ public final class GenerationConfig {
     public String toString() {
         return "GenerationConfig{maxNewTokens="
                 + maxNewTokens
+                + ", doSample="
+                + doSample
                 + ", temperature="
                 + temperature
                 + ", topK="
                 + topK
                 + ", topP="
                 + topP
+                + ", repetitionPenalty="
+                + repetitionPenalty
                 + ", seed="
                 + seed
                 + ", stopSequences="
                 + stopSequences
                 + ", eosTokenIds="
                 + eosTokenIds
+                + ", returnFullText="
+                + returnFullText
                 + '}';
     }
 
-    private static int toInt(String name, Object value) {
-        long v = toLong(name, value);
-        if (v < Integer.MIN_VALUE || v > Integer.MAX_VALUE) {
-            throw invalid(name, value, "an integer in the int range");
-        }
-        return (int) v;
-    }
-
-    private static long toLong(String name, Object value) {
-        if (value instanceof Number) {
-            Number n = (Number) value;
-            if (n.doubleValue() != Math.rint(n.doubleValue())) {
-                throw invalid(name, value, "an integer");
-            }
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(value.toString().trim());
-        } catch (NumberFormatException e) {
-            throw invalid(name, value, "an integer");
+    private static JsonObject readJson(Path file) throws IOException {
+        try (Reader reader = Files.newBufferedReader(file)) {
+            return JsonParser.parseReader(reader).getAsJsonObject();
+        } catch (JsonParseException | IllegalStateException e) {
+            throw new IOException("Cannot parse " + file + ": " + e.getMessage(), e);
         }
     }
 
-    private static float toFloat(String name, Object value) {
-        if (value instanceof Number) {
-            return ((Number) value).floatValue();
-        }
-        try {
-            return Float.parseFloat(value.toString().trim());
-        } catch (NumberFormatException e) {
-            throw invalid(name, value, "a number");
-        }
-    }
-
-    private static List<String> toStrings(String name, Object value) {
-        List<String> list = new ArrayList<>();
-        if (value instanceof Collection) {
-            for (Object o : (Collection<?>) value) {
-                list.add(String.valueOf(o));
-            }
-        } else if (value instanceof String[]) {
-            Collections.addAll(list, (String[]) value);
-        } else if (value instanceof String) {
-            for (String s : ((String) value).split(",", -1)) {
-                list.add(s);
-            }
-        } else {
-            throw invalid(name, value, "a comma-separated string or a list of strings");
-        }
-        return list;
-    }
-
-    private static IllegalArgumentException invalid(String name, Object value, String allowed) {
+    static IllegalArgumentException invalid(String name, Object value, String allowed) {
         return new IllegalArgumentException(
                 "Invalid argument " + name + "=" + value + ": must be " + allowed);
     }
@@ -307,12 +414,15 @@ public final class GenerationConfig {
     public static final class Builder {
 
         private int maxNewTokens = DEFAULT_MAX_NEW_TOKENS;
-        private float temperature;
+        private boolean doSample;
+        private float temperature = 1f;
         private int topK;
         private float topP = 1f;
+        private float repetitionPenalty = 1f;
         private Long seed;
         private List<String> stopSequences = new ArrayList<>();
         private Set<Long> eosTokenIds = new LinkedHashSet<>();
+        private boolean returnFullText;
 
         Builder() {}
 
@@ -331,7 +441,19 @@ public final class GenerationConfig {
         }
 
         /**
-         * Sets the softmax temperature; 0 (the default) means greedy decoding.
+         * Sets whether tokens are sampled (false, the default: greedy decoding).
+         *
+         * @param doSample the {@code do_sample} setting
+         * @return this builder
+         */
+        public Builder optDoSample(boolean doSample) {
+            this.doSample = doSample;
+            return this;
+        }
+
+        /**
+         * Sets the softmax temperature of sampling (default 1); 0 means greedy decoding. It does
+         * not turn sampling on: see {@link #optDoSample(boolean)}.
          *
          * @param temperature a finite value &gt;= 0
          * @return this builder
@@ -374,6 +496,21 @@ public final class GenerationConfig {
         }
 
         /**
+         * Sets the repetition penalty; 1 (the default) means none.
+         *
+         * @param repetitionPenalty a finite value &gt; 0
+         * @return this builder
+         */
+        public Builder optRepetitionPenalty(float repetitionPenalty) {
+            if (!(repetitionPenalty > 0f) || Float.isInfinite(repetitionPenalty)) {
+                throw invalid(
+                        "repetitionPenalty", repetitionPenalty, "a finite number > 0 (1 = none)");
+            }
+            this.repetitionPenalty = repetitionPenalty;
+            return this;
+        }
+
+        /**
          * Sets the random seed; {@code null} (the default) draws a fresh seed per request.
          *
          * @param seed the seed or {@code null}
@@ -394,10 +531,7 @@ public final class GenerationConfig {
             List<String> list = new ArrayList<>();
             for (String s : stopSequences) {
                 if (s == null || s.isEmpty()) {
-                    throw invalid(
-                            "stopSequences",
-                            stopSequences,
-                            "non-empty strings (comma-separated or a list)");
+                    throw invalid("stopSequences", stopSequences, "a list of non-empty strings");
                 }
                 list.add(s);
             }
@@ -413,6 +547,17 @@ public final class GenerationConfig {
          */
         public Builder optEosTokenIds(Collection<Long> eosTokenIds) {
             this.eosTokenIds = new LinkedHashSet<>(eosTokenIds);
+            return this;
+        }
+
+        /**
+         * Sets whether serving responses put the prompt before the generated text (default false).
+         *
+         * @param returnFullText the {@code return_full_text} setting
+         * @return this builder
+         */
+        public Builder optReturnFullText(boolean returnFullText) {
+            this.returnFullText = returnFullText;
             return this;
         }
 

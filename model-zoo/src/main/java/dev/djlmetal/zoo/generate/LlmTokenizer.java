@@ -100,6 +100,17 @@ public final class LlmTokenizer implements AutoCloseable {
     }
 
     /**
+     * Encodes text as it is, adding no special token: for a rendered chat template, which holds its
+     * own (as transformers' {@code apply_chat_template} encodes it).
+     *
+     * @param text the text
+     * @return the token ids
+     */
+    public long[] encodeWithoutSpecialTokens(String text) {
+        return tokenizer.encode(text, false, false).getIds();
+    }
+
+    /**
      * Decodes token ids to text, skipping special tokens.
      *
      * @param ids the token ids

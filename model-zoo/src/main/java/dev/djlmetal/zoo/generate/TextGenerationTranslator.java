@@ -1,19 +1,10 @@
 package dev.djlmetal.zoo.generate;
 
-import ai.djl.ndarray.NDList;
-import ai.djl.translate.NoBatchifyTranslator;
-import ai.djl.translate.TranslatorContext;
-
 /**
- * The translator of {@code Criteria<String, String>}: the predictor's forward pass is the prefill
- * of the prompt, and {@link #processOutput} continues the decoding loop. The predictor returns the
- * continuation only, not the prompt.
+ * The translator of {@code Criteria<String, String>}: prompt in, continuation out (without the
+ * prompt). {@code batchPredict} runs its prompts as one batch.
  */
-public final class TextGenerationTranslator implements NoBatchifyTranslator<String, String> {
-
-    private static final String SESSION = "djlmetal.session";
-
-    private final TextGenerator generator;
+public final class TextGenerationTranslator extends AbstractGenerationTranslator<String, String> {
 
     /**
      * Creates the translator.
@@ -21,33 +12,16 @@ public final class TextGenerationTranslator implements NoBatchifyTranslator<Stri
      * @param generator the generator of the model
      */
     public TextGenerationTranslator(TextGenerator generator) {
-        this.generator = generator;
+        super(generator);
     }
 
-    /**
-     * Returns the generator, for streaming or per-call settings.
-     *
-     * @return the generator
-     */
-    public TextGenerator getGenerator() {
-        return generator;
-    }
-
-    /** {@inheritDoc} */
     @Override
-    public NDList processInput(TranslatorContext ctx, String input) {
-        long[] ids = generator.getTokenizer().encode(input);
-        DecodingSession session = generator.newSession(ids, null, ctx.getNDManager());
-        ctx.setAttachment(SESSION, session);
-        return session.prefillInput(ctx.getNDManager());
+    GenerationRequest toRequest(String input) {
+        return GenerationRequest.of(input);
     }
 
-    /** {@inheritDoc} */
     @Override
-    public String processOutput(TranslatorContext ctx, NDList list) {
-        try (DecodingSession session = (DecodingSession) ctx.getAttachment(SESSION)) {
-            generator.run(session, list);
-            return session.finish();
-        }
+    String toOutput(GenerationResult result) {
+        return result.getText();
     }
 }

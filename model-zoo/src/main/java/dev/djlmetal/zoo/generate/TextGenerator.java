@@ -1,27 +1,30 @@
 package dev.djlmetal.zoo.generate;
 
 import ai.djl.Model;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Block;
 import ai.djl.repository.zoo.ZooModel;
-import ai.djl.training.ParameterStore;
 import ai.djl.translate.Translator;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import dev.djlmetal.zoo.chat.ChatTemplate;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
 
 /**
- * Generates text with a causal language model: prefill the prompt, then one token at a time through
- * the key/value cache, until an end-of-sequence token, a stop sequence or {@code maxNewTokens}.
+ * Generates text with a causal language model: prefill the prompts, then one token at a time
+ * through the key/value cache, until an end-of-sequence token, a stop sequence or {@code
+ * max_new_tokens}, for each sequence on its own.
  *
- * <p>A generator is safe to share between threads: the model's block is stateless and every piece
- * of request state (cache, random generator, tokens) lives in the request. Each decoding step runs
- * in its own {@link NDScope}, so native memory stays flat however long the output.
+ * <p>A list of requests runs as one batch ({@link DecodingBatch}: left padding and an attention
+ * mask), each sequence with its own settings ({@link SequenceState}), finishing independently. A
+ * generator is safe to share between threads: the model's block is stateless and every piece of
+ * request state lives in the sequences and their batch. Each decoding step runs in its own {@code
+ * NDScope}, so native memory stays flat however long the output.
  *
  * <p>Streaming:
  *
@@ -38,31 +41,52 @@ public final class TextGenerator {
     private final NDManager manager;
     private final LlmTokenizer tokenizer;
     private final GenerationConfig config;
+    private final ChatTemplate chatTemplate;
 
     /**
-     * Creates a generator.
+     * Creates a generator without a chat template.
      *
-     * @param block the causal language model (input ids and past cache in, logits and present cache
-     *     out)
-     * @param manager the parent manager of the requests' managers (usually the model's)
+     * @param block the causal language model (input ids, past cache and optional attention mask in;
+     *     logits and present cache out)
+     * @param manager the parent manager of the batches' managers (usually the model's)
      * @param tokenizer the tokenizer
      * @param config the default generation settings
      */
     public TextGenerator(
             Block block, NDManager manager, LlmTokenizer tokenizer, GenerationConfig config) {
+        this(block, manager, tokenizer, config, null);
+    }
+
+    /**
+     * Creates a generator.
+     *
+     * @param block the causal language model
+     * @param manager the parent manager of the batches' managers (usually the model's)
+     * @param tokenizer the tokenizer
+     * @param config the default generation settings
+     * @param chatTemplate the chat template, or null when the model has none
+     */
+    public TextGenerator(
+            Block block,
+            NDManager manager,
+            LlmTokenizer tokenizer,
+            GenerationConfig config,
+            ChatTemplate chatTemplate) {
         this.block = Objects.requireNonNull(block, "block");
         this.manager = Objects.requireNonNull(manager, "manager");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.config = Objects.requireNonNull(config, "config");
+        this.chatTemplate = chatTemplate;
     }
 
     /**
-     * Creates a generator for a loaded model, with the tokenizer and end-of-sequence ids of its
-     * directory and generation settings from {@code Criteria} arguments.
+     * Creates a generator for a loaded model: the tokenizer and chat template of its directory, the
+     * defaults of its {@code generation_config.json}, then the generation settings given as {@code
+     * Criteria} options (model properties), then those of the arguments.
      *
      * @param model the loaded model
-     * @param arguments the arguments ({@code maxNewTokens}, {@code temperature}, {@code topK},
-     *     {@code topP}, {@code seed}, {@code stopSequences}); may be {@code null}
+     * @param arguments the {@code Criteria} arguments (see {@link GenerationParameter}); may be
+     *     {@code null}
      * @return the generator
      * @throws IOException when the tokenizer or the configuration files cannot be read
      */
@@ -73,33 +97,37 @@ public final class TextGenerator {
             throw new IllegalArgumentException(
                     "Model " + model.getName() + " was not loaded from a directory");
         }
-        GenerationConfig config =
-                GenerationConfig.fromArguments(arguments, GenerationConfig.readEosTokenIds(dir));
         if (model.getBlock() == null) {
             throw new IllegalArgumentException("Model " + model.getName() + " has no block");
         }
+        GenerationConfig config =
+                GenerationConfig.fromModelDirectory(dir)
+                        .withArguments(model.getProperties())
+                        .withArguments(arguments);
+        ChatTemplate template = ChatTemplate.load(dir);
         return new TextGenerator(
-                model.getBlock(), model.getNDManager(), LlmTokenizer.load(dir), config);
+                model.getBlock(), model.getNDManager(), LlmTokenizer.load(dir), config, template);
     }
 
     /**
-     * Returns the generator behind a model loaded with {@code Criteria<String, String>}, for
-     * streaming or per-call settings.
+     * Returns the generator behind a model loaded with one of the Metal text-generation translators
+     * ({@code Criteria<String, String>}, {@code <GenerationRequest, ...>} or {@code <Input,
+     * Output>}).
      *
-     * @param model a model whose translator is the text generation translator
+     * @param model a model whose translator is a Metal text-generation translator
      * @return the generator
      * @throws IllegalArgumentException when the model was loaded with another translator
      */
     public static TextGenerator of(ZooModel<?, ?> model) {
         Translator<?, ?> translator = model.getTranslator();
-        if (translator instanceof TextGenerationTranslator) {
-            return ((TextGenerationTranslator) translator).getGenerator();
+        if (translator instanceof GenerationTranslator) {
+            return ((GenerationTranslator) translator).getGenerator();
         }
         throw new IllegalArgumentException(
                 "Model "
                         + model.getName()
-                        + " was not loaded as Criteria<String, String> with the Metal text"
-                        + " generation translator (its translator is "
+                        + " was not loaded with a Metal text generation translator (its"
+                        + " translator is "
                         + (translator == null ? "null" : translator.getClass().getName())
                         + ")");
     }
@@ -123,13 +151,23 @@ public final class TextGenerator {
     }
 
     /**
-     * Returns a generator sharing this one's model and tokenizer with other settings.
+     * Returns the chat template.
+     *
+     * @return the template, or null when the model has none
+     */
+    public ChatTemplate getChatTemplate() {
+        return chatTemplate;
+    }
+
+    /**
+     * Returns a generator sharing this one's model, tokenizer and chat template with other
+     * settings.
      *
      * @param newConfig the settings
      * @return the generator
      */
     public TextGenerator withConfig(GenerationConfig newConfig) {
-        return new TextGenerator(block, manager, tokenizer, newConfig);
+        return new TextGenerator(block, manager, tokenizer, newConfig, chatTemplate);
     }
 
     /**
@@ -151,10 +189,8 @@ public final class TextGenerator {
      * @return the generated text, without the prompt
      */
     public String generate(String prompt, Consumer<String> onText) {
-        try (DecodingSession session = newSession(tokenizer.encode(prompt), onText)) {
-            run(session, null);
-            return session.finish();
-        }
+        TokenListener listener = onText == null ? null : new TextPieces(onText);
+        return generate(GenerationRequest.of(prompt), listener).getText();
     }
 
     /**
@@ -164,44 +200,137 @@ public final class TextGenerator {
      * @return the generated ids, without an end-of-sequence token
      */
     public long[] generateIds(long[] promptIds) {
-        try (DecodingSession session = newSession(promptIds, null)) {
-            run(session, null);
-            return session.generatedIds();
-        }
-    }
-
-    DecodingSession newSession(long[] promptIds, Consumer<String> onText) {
-        return newSession(promptIds, onText, manager);
-    }
-
-    DecodingSession newSession(long[] promptIds, Consumer<String> onText, NDManager parent) {
-        return new DecodingSession(parent, config, tokenizer, promptIds, onText);
+        SequenceState sequence = new SequenceState(null, promptIds, config, tokenizer, null);
+        run(Collections.singletonList(sequence));
+        return sequence.getResult().getTokenIds();
     }
 
     /**
-     * Runs the decoding loop of a session; when {@code prefillOutput} is given the prompt was
-     * already forwarded.
+     * Runs one request.
+     *
+     * @param request the request
+     * @return the result
+     * @throws IllegalArgumentException for a bad parameter, an empty prompt, or a chat request on a
+     *     model without chat template
+     * @throws dev.djlmetal.zoo.chat.ChatTemplateException when the chat template fails
      */
-    void run(DecodingSession session, NDList prefillOutput) {
-        ParameterStore parameters = new ParameterStore(manager, false);
-        if (!session.isDone()) {
-            if (prefillOutput != null) {
-                session.accept(prefillOutput);
-            } else {
-                step(session, parameters, true);
-            }
+    public GenerationResult generate(GenerationRequest request) {
+        return generate(request, null);
+    }
+
+    /**
+     * Runs one request, delivering its tokens as they are produced.
+     *
+     * @param request the request
+     * @param listener receives the tokens and the result; may be {@code null}
+     * @return the result
+     */
+    public GenerationResult generate(GenerationRequest request, TokenListener listener) {
+        SequenceState sequence = newSequence(request, listener);
+        run(Collections.singletonList(sequence));
+        return sequence.getResult();
+    }
+
+    /**
+     * Runs requests as one batch through the model, each with its own settings and stop conditions.
+     *
+     * @param requests the requests
+     * @return their results, in order
+     */
+    public List<GenerationResult> generate(List<GenerationRequest> requests) {
+        List<SequenceState> sequences = new ArrayList<>(requests.size());
+        for (GenerationRequest request : requests) {
+            sequences.add(newSequence(request, null));
         }
-        while (!session.isDone()) {
-            step(session, parameters, false);
+        run(sequences);
+        List<GenerationResult> results = new ArrayList<>(sequences.size());
+        for (SequenceState sequence : sequences) {
+            results.add(sequence.getResult());
+        }
+        return results;
+    }
+
+    /**
+     * Prepares the state of a request's sequence: its prompt tokens (the chat template rendered for
+     * a chat request) and its settings (this generator's, overridden by the request's parameters).
+     *
+     * @param request the request
+     * @param listener receives the tokens and the result; may be {@code null}
+     * @return the sequence, not yet run
+     * @throws IllegalArgumentException for a bad parameter, an empty prompt, or a chat request on a
+     *     model without chat template
+     */
+    public SequenceState newSequence(GenerationRequest request, TokenListener listener) {
+        GenerationConfig settings = config.withParameters(request.getParameters());
+        String prompt;
+        long[] ids;
+        if (request.isChat()) {
+            if (chatTemplate == null) {
+                throw new IllegalArgumentException(
+                        "This model has no chat template (chat_template in tokenizer_config.json"
+                                + " or chat_template.jinja): send a prompt instead of messages");
+            }
+            prompt =
+                    chatTemplate.render(
+                            request.getMessages(),
+                            request.getTools(),
+                            true,
+                            request.getTemplateArguments());
+            ids = tokenizer.encodeWithoutSpecialTokens(prompt);
+        } else {
+            prompt = request.getPrompt();
+            ids = tokenizer.encode(prompt);
+        }
+        return new SequenceState(prompt, ids, settings, tokenizer, listener);
+    }
+
+    /**
+     * Creates the decoding loop of a batch of sequences; the caller steps it until it is empty and
+     * closes it.
+     *
+     * @param sequences the sequences
+     * @return the batch
+     */
+    public DecodingBatch newBatch(List<SequenceState> sequences) {
+        return new DecodingBatch(block, manager, sequences);
+    }
+
+    /**
+     * Runs sequences as one batch until every one has finished.
+     *
+     * @param sequences the sequences
+     */
+    public void run(List<SequenceState> sequences) {
+        try (DecodingBatch batch = newBatch(sequences)) {
+            while (!batch.isEmpty()) {
+                batch.step();
+            }
         }
     }
 
-    private void step(DecodingSession session, ParameterStore parameters, boolean prefill) {
-        try (NDScope ignored = new NDScope();
-                NDManager scope = manager.newSubManager()) {
-            NDList input = prefill ? session.prefillInput(scope) : session.nextInput(scope);
-            session.accept(
-                    block.forward(parameters, input, false, LlamaForCausalLM.keepLastLogits(1)));
+    /** Adapts a text consumer: the released text of every token, then what the end flushed. */
+    private static final class TextPieces implements TokenListener {
+
+        private final Consumer<String> onText;
+        private int delivered;
+
+        TextPieces(Consumer<String> onText) {
+            this.onText = onText;
+        }
+
+        @Override
+        public void onToken(GeneratedToken token) {
+            if (!token.getText().isEmpty()) {
+                delivered += token.getText().length();
+                onText.accept(token.getText());
+            }
+        }
+
+        @Override
+        public void onFinish(GenerationResult result) {
+            if (result.getText().length() > delivered) {
+                onText.accept(result.getText().substring(delivered));
+            }
         }
     }
 }

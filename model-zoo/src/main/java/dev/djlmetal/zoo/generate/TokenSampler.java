@@ -4,17 +4,20 @@ import java.util.Arrays;
 import java.util.SplittableRandom;
 
 /**
- * Chooses the next token from a row of logits: greedy argmax, or a draw from the temperature
- * softmax after top-k and top-p (nucleus) filtering, in that order (the order of Hugging Face
- * transformers).
+ * Chooses the next token from a row of logits: after the repetition penalty, greedy argmax, or a
+ * draw from the temperature softmax after top-k and top-p (nucleus) filtering, in that order (the
+ * order of Hugging Face transformers' logits processors and warpers).
  *
- * <p>A sampler holds only the settings; the random generator belongs to the request.
+ * <p>A sampler holds only the settings; the random generator and the tokens seen belong to the
+ * sequence.
  */
 public final class TokenSampler {
 
+    private final boolean greedy;
     private final float temperature;
     private final int topK;
     private final float topP;
+    private final float repetitionPenalty;
 
     /**
      * Creates a sampler with the settings of a generation configuration.
@@ -22,21 +25,43 @@ public final class TokenSampler {
      * @param config the configuration
      */
     public TokenSampler(GenerationConfig config) {
+        this.greedy = config.isGreedy();
         this.temperature = config.getTemperature();
         this.topK = config.getTopK();
         this.topP = config.getTopP();
+        this.repetitionPenalty = config.getRepetitionPenalty();
     }
 
     /**
-     * Chooses a token.
+     * Chooses a token (without repetition penalty).
      *
      * @param logits the logits over the vocabulary
      * @param random the request's random generator (unused for greedy decoding)
      * @return the token id
      */
     public int sample(float[] logits, SplittableRandom random) {
-        if (temperature == 0f) {
-            return argmax(logits);
+        return choose(logits, new long[0], 0, random).getId();
+    }
+
+    /**
+     * Chooses a token after applying the repetition penalty to the tokens seen so far, and returns
+     * it with its log-probability under the distribution it was chosen from (the softmax of the
+     * penalized logits for greedy decoding; the renormalized temperature, top-k and top-p
+     * distribution for sampling).
+     *
+     * @param logits the logits over the vocabulary; penalized in place
+     * @param seen the tokens of the sequence so far (prompt and generated)
+     * @param seenCount how many entries of {@code seen} are valid
+     * @param random the sequence's random generator (unused for greedy decoding)
+     * @return the token and its log-probability
+     */
+    public ChosenToken choose(float[] logits, long[] seen, int seenCount, SplittableRandom random) {
+        if (repetitionPenalty != 1f) {
+            applyRepetitionPenalty(logits, seen, seenCount, repetitionPenalty);
+        }
+        if (greedy) {
+            int best = argmax(logits);
+            return new ChosenToken(best, logSoftmaxAt(logits, best));
         }
         int[] order = sortedDescending(logits);
         int kept = topK > 0 ? Math.min(topK, order.length) : order.length;
@@ -48,13 +73,50 @@ public final class TokenSampler {
         }
         double u = random.nextDouble() * total;
         double cumulative = 0;
+        int chosen = kept - 1;
         for (int i = 0; i < kept; i++) {
             cumulative += probs[i];
             if (u < cumulative) {
-                return order[i];
+                chosen = i;
+                break;
             }
         }
-        return order[kept - 1];
+        return new ChosenToken(order[chosen], (float) Math.log(probs[chosen] / total));
+    }
+
+    /**
+     * Applies transformers' repetition penalty: the logit of every distinct token of {@code seen}
+     * is divided by the penalty when positive and multiplied by it otherwise.
+     *
+     * @param logits the logits, changed in place
+     * @param seen the tokens seen
+     * @param seenCount how many entries of {@code seen} are valid
+     * @param penalty the penalty (1 = none)
+     */
+    public static void applyRepetitionPenalty(
+            float[] logits, long[] seen, int seenCount, float penalty) {
+        boolean[] done = new boolean[logits.length];
+        for (int i = 0; i < seenCount; i++) {
+            int id = (int) seen[i];
+            if (id < 0 || id >= logits.length || done[id]) {
+                continue;
+            }
+            done[id] = true;
+            float score = logits[id];
+            logits[id] = score < 0 ? score * penalty : score / penalty;
+        }
+    }
+
+    private static float logSoftmaxAt(float[] logits, int index) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (float v : logits) {
+            sum += Math.exp(v - max);
+        }
+        return (float) (logits[index] - max - Math.log(sum));
     }
 
     /**
@@ -83,7 +145,7 @@ public final class TokenSampler {
      * @return pairs of token id and probability, most likely first
      */
     public static double[][] distribution(float[] logits, GenerationConfig config) {
-        if (config.getTemperature() == 0f) {
+        if (config.isGreedy()) {
             throw new IllegalArgumentException("Greedy decoding has no distribution");
         }
         int[] order = sortedDescending(logits);

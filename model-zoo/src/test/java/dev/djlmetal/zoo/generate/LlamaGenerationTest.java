@@ -140,6 +140,7 @@ class LlamaGenerationTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(120)
+                        .optDoSample(true)
                         .optTemperature(1f)
                         .optEosTokenIds(List.of())
                         .build();

@@ -81,7 +81,7 @@ class Stories260kGenerationTest {
                         .optEngine("Metal")
                         .optModelPath(modelDir)
                         .optArgument("maxNewTokens", 120)
-                        .optArgument("stopSequences", " Lily.,never")
+                        .optArgument("stopSequences", "[\" Lily.\", \"never\"]")
                         .build();
         try (ZooModel<String, String> model = criteria.loadModel();
                 Predictor<String, String> predictor = model.newPredictor()) {

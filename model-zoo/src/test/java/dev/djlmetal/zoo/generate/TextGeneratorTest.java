@@ -110,6 +110,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(25)
+                        .optDoSample(true)
                         .optTemperature(0.8f)
                         .optSeed(5L)
                         .build();
@@ -125,6 +126,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(30)
+                        .optDoSample(true)
                         .optTemperature(1.5f)
                         .optTopK(10)
                         .optTopP(0.95f)
@@ -144,6 +146,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(60)
+                        .optDoSample(true)
                         .optTemperature(1f)
                         .optSeed(9L)
                         .build();
@@ -173,6 +176,7 @@ class TextGeneratorTest {
         GenerationConfig config =
                 GenerationConfig.builder()
                         .optMaxNewTokens(2000)
+                        .optDoSample(true)
                         .optTemperature(1f)
                         .optSeed(1L)
                         .optEosTokenIds(List.of())
@@ -205,5 +209,41 @@ class TextGeneratorTest {
             assertEquals(generator(config).generate("a"), predictor.predict("a"));
         }
         assertEquals(before, model.getNDManager().getManagedArrays().size());
+    }
+
+    @Test
+    void repetitionPenaltyMatchesPlainJavaReference() {
+        float penalty = 1.8f;
+        GenerationConfig config =
+                GenerationConfig.builder()
+                        .optMaxNewTokens(30)
+                        .optRepetitionPenalty(penalty)
+                        .optEosTokenIds(List.of())
+                        .build();
+        long[] prompt = tokenizer.encode("the dog");
+        // the reference: logits after the last token, every token seen so far penalized
+        List<Long> seen = new ArrayList<>();
+        for (long id : prompt) {
+            seen.add(id);
+        }
+        long[] expected = new long[30];
+        for (int n = 0; n < 30; n++) {
+            int position = seen.size() - 1;
+            long last = seen.get(position);
+            float[] row = new float[lm.table.length];
+            for (int j = 0; j < row.length; j++) {
+                row[j] = lm.table[(int) last][j] + position * lm.drift[j];
+            }
+            for (int j = 0; j < row.length; j++) {
+                if (seen.contains((long) j)) {
+                    row[j] = row[j] < 0 ? row[j] * penalty : row[j] / penalty;
+                }
+            }
+            expected[n] = TokenSampler.argmax(row);
+            seen.add(expected[n]);
+        }
+        long[] actual = generator(config).generateIds(prompt);
+        assertArrayEquals(expected, actual);
+        assertFalse(Arrays.equals(lm.greedyReference(prompt, 30, -1), actual));
     }
 }

@@ -22,7 +22,11 @@ class TokenSamplerTest {
     @Test
     void topKOneEqualsGreedy() {
         GenerationConfig config =
-                GenerationConfig.builder().optTemperature(1.3f).optTopK(1).build();
+                GenerationConfig.builder()
+                        .optDoSample(true)
+                        .optTemperature(1.3f)
+                        .optTopK(1)
+                        .build();
         TokenSampler sampler = new TokenSampler(config);
         SplittableRandom random = new SplittableRandom(7);
         float[] logits = new float[100];
@@ -44,7 +48,12 @@ class TokenSamplerTest {
             (float) Math.log(0.1),
             (float) Math.log(0.25)
         };
-        GenerationConfig p70 = GenerationConfig.builder().optTemperature(1f).optTopP(0.7f).build();
+        GenerationConfig p70 =
+                GenerationConfig.builder()
+                        .optDoSample(true)
+                        .optTemperature(1f)
+                        .optTopP(0.7f)
+                        .build();
         double[][] dist = TokenSampler.distribution(logits, p70);
         // 0.5 < 0.7 <= 0.5 + 0.25: the two most likely tokens, renormalized
         assertEquals(2, dist.length);
@@ -53,18 +62,34 @@ class TokenSamplerTest {
         assertEquals(0.5 / 0.75, dist[0][1], 1e-6);
         assertEquals(0.25 / 0.75, dist[1][1], 1e-6);
 
-        GenerationConfig p75 = GenerationConfig.builder().optTemperature(1f).optTopP(0.75f).build();
+        GenerationConfig p75 =
+                GenerationConfig.builder()
+                        .optDoSample(true)
+                        .optTemperature(1f)
+                        .optTopP(0.75f)
+                        .build();
         assertEquals(2, TokenSampler.distribution(logits, p75).length);
-        GenerationConfig p76 = GenerationConfig.builder().optTemperature(1f).optTopP(0.76f).build();
+        GenerationConfig p76 =
+                GenerationConfig.builder()
+                        .optDoSample(true)
+                        .optTemperature(1f)
+                        .optTopP(0.76f)
+                        .build();
         assertEquals(3, TokenSampler.distribution(logits, p76).length);
-        GenerationConfig p40 = GenerationConfig.builder().optTemperature(1f).optTopP(0.4f).build();
+        GenerationConfig p40 =
+                GenerationConfig.builder()
+                        .optDoSample(true)
+                        .optTemperature(1f)
+                        .optTopP(0.4f)
+                        .build();
         assertEquals(1, TokenSampler.distribution(logits, p40).length);
     }
 
     @Test
     void topKThenTopPAndTemperature() {
         float[] logits = {1f, 3f, 2f, 0f};
-        GenerationConfig config = GenerationConfig.builder().optTemperature(2f).optTopK(3).build();
+        GenerationConfig config =
+                GenerationConfig.builder().optDoSample(true).optTemperature(2f).optTopK(3).build();
         double[][] dist = TokenSampler.distribution(logits, config);
         double z = Math.exp(1.5) + Math.exp(1.0) + Math.exp(0.5);
         assertEquals(3, dist.length);
@@ -79,7 +104,8 @@ class TokenSamplerTest {
     @Test
     void samplingFollowsTheDistribution() {
         float[] logits = {0f, (float) Math.log(3), (float) Math.log(6), -50f};
-        GenerationConfig config = GenerationConfig.builder().optTemperature(1f).build();
+        GenerationConfig config =
+                GenerationConfig.builder().optDoSample(true).optTemperature(1f).build();
         TokenSampler sampler = new TokenSampler(config);
         SplittableRandom random = new SplittableRandom(42);
         int[] counts = new int[4];
@@ -96,7 +122,11 @@ class TokenSamplerTest {
     @Test
     void sameSeedSameTokens() {
         GenerationConfig config =
-                GenerationConfig.builder().optTemperature(0.9f).optTopP(0.95f).build();
+                GenerationConfig.builder()
+                        .optDoSample(true)
+                        .optTemperature(0.9f)
+                        .optTopP(0.95f)
+                        .build();
         TokenSampler sampler = new TokenSampler(config);
         float[] logits = new float[50];
         for (int i = 0; i < logits.length; i++) {
@@ -115,5 +145,39 @@ class TokenSamplerTest {
             tokens[i] = sampler.sample(logits, random);
         }
         return tokens;
+    }
+
+    @Test
+    void repetitionPenaltyIsTransformers() {
+        // RepetitionPenaltyLogitsProcessor: a seen token's positive logit / penalty, negative *
+        // penalty
+        float[] logits = {2f, -2f, 1f, 0.5f};
+        TokenSampler.applyRepetitionPenalty(logits, new long[] {0, 1, 0, 7}, 3, 2f);
+        assertArrayEquals(new float[] {1f, -4f, 1f, 0.5f}, logits);
+
+        // greedy: the penalty moves the choice from token 0 to token 2
+        TokenSampler sampler =
+                new TokenSampler(GenerationConfig.builder().optRepetitionPenalty(2f).build());
+        float[] row = {2f, -2f, 1.5f};
+        ChosenToken chosen = sampler.choose(row, new long[] {0}, 1, new SplittableRandom(1));
+        assertEquals(2, chosen.getId());
+        // log-probability under the penalized logits {1, -2, 1.5}
+        double expected = 1.5 - Math.log(Math.exp(1) + Math.exp(-2) + Math.exp(1.5));
+        assertEquals(expected, chosen.getLogprob(), 1e-6);
+    }
+
+    @Test
+    void sampledLogprobIsThatOfTheRenormalizedDistribution() {
+        // top-k 2 at temperature 1 over {ln 3, ln 1, ln 0.5}: p = 3/4 and 1/4
+        GenerationConfig config = GenerationConfig.builder().optDoSample(true).optTopK(2).build();
+        TokenSampler sampler = new TokenSampler(config);
+        float[] logits = {(float) Math.log(3), 0f, (float) Math.log(0.5)};
+        SplittableRandom random = new SplittableRandom(4);
+        for (int i = 0; i < 50; i++) {
+            ChosenToken chosen = sampler.choose(logits.clone(), new long[0], 0, random);
+            double p = chosen.getId() == 0 ? 0.75 : 0.25;
+            assertTrue(chosen.getId() < 2);
+            assertEquals(Math.log(p), chosen.getLogprob(), 1e-6);
+        }
     }
 }
