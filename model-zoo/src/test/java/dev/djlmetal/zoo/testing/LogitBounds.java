@@ -100,6 +100,19 @@ public final class LogitBounds {
     }
 
     /**
+     * Returns the tolerance for a log-probability (a logit minus the log-sum-exp of its row): twice
+     * the logit tolerance, since both terms move, plus the float32 rounding of a sum of {@code
+     * vocab} exponentials and its logarithm.
+     *
+     * @param rowMaxAbs the largest absolute logit of the row
+     * @param vocab the row length
+     * @return the tolerance
+     */
+    public double logprobTolerance(double rowMaxAbs, int vocab) {
+        return 2 * tolerance(rowMaxAbs) + FloatErrorBounds.gamma(vocab + 8);
+    }
+
+    /**
      * Asserts that two logit matrices agree row by row within {@link #tolerance}.
      *
      * @param expected row-major {@code [rows, vocab]}
