@@ -8,7 +8,7 @@ import ai.djl.nn.Block;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 import ai.djl.translate.Translator;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import dev.djlmetal.zoo.decoder.CausalLM;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
@@ -200,8 +200,7 @@ public final class TextGenerator {
         try (NDScope ignored = new NDScope();
                 NDManager scope = manager.newSubManager()) {
             NDList input = prefill ? session.prefillInput(scope) : session.nextInput(scope);
-            session.accept(
-                    block.forward(parameters, input, false, LlamaForCausalLM.keepLastLogits(1)));
+            session.accept(block.forward(parameters, input, false, CausalLM.keepLastLogits(1)));
         }
     }
 }

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -18,25 +18,25 @@ import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import dev.djlmetal.zoo.testing.TinyWeights;
 import org.junit.jupiter.api.Test;
 
-class LlamaForCausalLMTest {
+class CausalLMTest {
 
     private static final long[] IDS = {1, 5, 17, 42, 95, 3, 60, 7};
 
     @Test
     void llamaLogitsMatchPlainJavaReference() {
-        checkAgainstReference(LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson()));
+        checkAgainstReference(DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson()));
     }
 
     @Test
     void qwen2LogitsMatchPlainJavaReference() {
-        checkAgainstReference(LlamaConfig.fromJson(TinyCheckpoints.qwen2ConfigJson()));
+        checkAgainstReference(DecoderConfig.fromJson(TinyCheckpoints.qwen2ConfigJson()));
     }
 
-    private static void checkAgainstReference(LlamaConfig config) {
+    private static void checkAgainstReference(DecoderConfig config) {
         TinyWeights weights = TinyCheckpoints.randomWeights(config, 7);
         double[][] expected = new ReferenceLlama(config, weights).logits(IDS);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            CausalLM model = new CausalLM(config);
             weights.applyTo(model, manager);
             NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
             NDList out = model.forward(ids, KvCache.empty());
@@ -65,10 +65,10 @@ class LlamaForCausalLMTest {
 
     @Test
     void logitsToKeepReturnsTheLastPositionsOfTheFullLogits() {
-        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson());
+        DecoderConfig config = DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson());
         TinyWeights weights = TinyCheckpoints.randomWeights(config, 5);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            CausalLM model = new CausalLM(config);
             weights.applyTo(model, manager);
             int vocab = config.getVocabSize();
             NDArray ids = manager.create(IDS, new Shape(1, IDS.length));
@@ -115,16 +115,16 @@ class LlamaForCausalLMTest {
                     assertThrows(
                             IllegalArgumentException.class,
                             () -> model.forward(ids, KvCache.empty(), null, 0));
-            assertTrue(zero.getMessage().contains(LlamaForCausalLM.LOGITS_TO_KEEP));
+            assertTrue(zero.getMessage().contains(CausalLM.LOGITS_TO_KEEP));
         }
     }
 
     @Test
     void cachedDecodingEqualsFullRecomputation() {
-        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.qwen2ConfigJson());
+        DecoderConfig config = DecoderConfig.fromJson(TinyCheckpoints.qwen2ConfigJson());
         TinyWeights weights = TinyCheckpoints.randomWeights(config, 11);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            CausalLM model = new CausalLM(config);
             weights.applyTo(model, manager);
             int vocab = config.getVocabSize();
             NDArray all = manager.create(IDS, new Shape(1, IDS.length));
@@ -148,11 +148,11 @@ class LlamaForCausalLMTest {
 
     @Test
     void leftPaddedBatchMatchesUnpaddedRows() {
-        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson());
+        DecoderConfig config = DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson());
         TinyWeights weights = TinyCheckpoints.randomWeights(config, 13);
         int vocab = config.getVocabSize();
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LlamaForCausalLM model = new LlamaForCausalLM(config);
+            CausalLM model = new CausalLM(config);
             weights.applyTo(model, manager);
             long[] shortRow = {1, 9, 33};
             long[] longRow = {1, 4, 8, 15, 16};

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -20,11 +20,11 @@ class LlamaTrainingTest {
 
     @Test
     void fewAdamStepsLowerTheNextTokenLoss() {
-        LlamaConfig config = LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson());
+        DecoderConfig config = DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson());
         long[] tokens = {1, 12, 30, 7, 55, 12, 30, 7, 55, 2};
         int seq = tokens.length - 1;
         try (Model model = Model.newInstance("train", "PyTorch")) {
-            model.setBlock(new LlamaForCausalLM(config));
+            model.setBlock(new CausalLM(config));
             DefaultTrainingConfig training =
                     new DefaultTrainingConfig(Loss.softmaxCrossEntropyLoss())
                             .optOptimizer(

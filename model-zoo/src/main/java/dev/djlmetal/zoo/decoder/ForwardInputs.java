@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -22,7 +22,7 @@ final class ForwardInputs {
         NDArray mask = null;
         NDList plain = new NDList(inputs.size());
         for (NDArray array : inputs) {
-            if (LlamaForCausalLM.ATTENTION_MASK.equals(array.getName())) {
+            if (CausalLM.ATTENTION_MASK.equals(array.getName())) {
                 mask = array;
             } else {
                 plain.add(array);

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +26,7 @@ class MetalModelLoadingTest {
 
     @TempDir Path dir;
 
-    private static float[] logits(LlamaForCausalLM block, NDManager manager) {
+    private static float[] logits(CausalLM block, NDManager manager) {
         return block.forward(manager.create(IDS, new Shape(1, IDS.length)), KvCache.empty())
                 .head()
                 .toFloatArray();
@@ -35,7 +35,7 @@ class MetalModelLoadingTest {
     @Test
     void shardedBf16CheckpointLoadsThroughTheMetalEngine() throws Exception {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 21);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 21);
         TinyCheckpoints.floatTensors(w).writeTo(dir, json, SafetensorsDType.BF16, 20_000);
         assertTrue(Files.exists(dir.resolve("model.safetensors.index.json")));
 
@@ -50,10 +50,10 @@ class MetalModelLoadingTest {
         try (Model model = Model.newInstance("tiny", "Metal");
                 NDManager manager = NDManager.newBaseManager("PyTorch")) {
             model.load(dir);
-            LlamaForCausalLM expectedModel = new LlamaForCausalLM(LlamaConfig.fromJson(json));
+            CausalLM expectedModel = new CausalLM(DecoderConfig.fromJson(json));
             rounded.applyTo(expectedModel, manager);
             float[] expected = logits(expectedModel, manager);
-            float[] actual = logits((LlamaForCausalLM) model.getBlock(), manager);
+            float[] actual = logits((CausalLM) model.getBlock(), manager);
             assertArrayEquals(expected, actual, 1e-5f);
         }
     }
@@ -69,7 +69,7 @@ class MetalModelLoadingTest {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
         InMemoryTensors t =
                 TinyCheckpoints.floatTensors(
-                        TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 2));
+                        TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 2));
         t.remove("model.norm.weight");
         t.writeTo(dir, json, SafetensorsDType.F16, Long.MAX_VALUE);
         try (Model model = Model.newInstance("tiny", "Metal")) {

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -18,10 +18,10 @@ import java.util.List;
  * model.layers.3...}).
  *
  * <p>Input NDList: {@code [hidden, cos, sin]}, optionally followed by the past cache {@code key_0,
- * value_0, key_1, value_1, ...} and an array named {@value LlamaDecoderLayer#ATTENTION_BIAS}.
- * Output: {@code [hidden, key_0, value_0, ...]} with the updated cache.
+ * value_0, key_1, value_1, ...} and an array named {@value DecoderLayer#ATTENTION_BIAS}. Output:
+ * {@code [hidden, key_0, value_0, ...]} with the updated cache.
  */
-public class LlamaLayerStack extends AbstractBlock {
+public class DecoderLayerStack extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
@@ -32,10 +32,10 @@ public class LlamaLayerStack extends AbstractBlock {
      *
      * @param config the model config
      */
-    public LlamaLayerStack(LlamaConfig config) {
+    public DecoderLayerStack(DecoderConfig config) {
         super(VERSION);
         for (int i = 0; i < config.getNumHiddenLayers(); i++) {
-            layers.add(addChildBlock(Integer.toString(i), new LlamaDecoderLayer(config)));
+            layers.add(addChildBlock(Integer.toString(i), new DecoderLayer(config)));
         }
     }
 
@@ -55,7 +55,7 @@ public class LlamaLayerStack extends AbstractBlock {
         NDArray bias = null;
         NDList plain = new NDList();
         for (NDArray array : inputs) {
-            if (LlamaDecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
+            if (DecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
                 bias = array;
             } else {
                 plain.add(array);

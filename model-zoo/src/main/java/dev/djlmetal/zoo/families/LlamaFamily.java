@@ -1,8 +1,10 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.families;
 
 import com.google.gson.JsonObject;
 import dev.djlmetal.engine.spi.ArchitectureProvider;
 import dev.djlmetal.engine.spi.ModelArchitecture;
+import dev.djlmetal.zoo.decoder.DecoderArchitecture;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import java.util.LinkedHashSet;
 import java.util.Set;
 
@@ -10,20 +12,20 @@ import java.util.Set;
  * Registers the Llama family ({@code llama}, {@code mistral}, {@code qwen2}) with the Metal
  * engine's architecture SPI.
  */
-public final class LlamaArchitectureProvider implements ArchitectureProvider {
+public final class LlamaFamily implements ArchitectureProvider {
 
     /** Creates the provider (found by {@link java.util.ServiceLoader}). */
-    public LlamaArchitectureProvider() {}
+    public LlamaFamily() {}
 
     /** {@inheritDoc} */
     @Override
     public Set<String> modelTypes() {
-        return new LinkedHashSet<>(LlamaConfig.SUPPORTED_MODEL_TYPES);
+        return new LinkedHashSet<>(DecoderConfig.SUPPORTED_MODEL_TYPES);
     }
 
     /** {@inheritDoc} */
     @Override
     public ModelArchitecture create(JsonObject config) {
-        return new LlamaArchitecture(LlamaConfig.fromJson(config));
+        return new DecoderArchitecture(DecoderConfig.fromJson(config));
     }
 }

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -88,7 +88,7 @@ class Stories260KTest {
                 HuggingFaceTokenizer tokenizer =
                         HuggingFaceTokenizer.newInstance(modelDir.resolve("tokenizer.json"))) {
             model.load(modelDir, null, options);
-            LlamaForCausalLM block = (LlamaForCausalLM) model.getBlock();
+            CausalLM block = (CausalLM) model.getBlock();
             List<Long> generated = new ArrayList<>();
             try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
                 NDArray input = manager.create(new long[] {1}, new Shape(1, 1));

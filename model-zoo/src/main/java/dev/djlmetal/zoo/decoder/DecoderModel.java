@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -14,17 +14,17 @@ import ai.djl.util.PairList;
  * The decoder stack without the output projection: token embedding, decoder layers and the final
  * norm. Children: {@code embed_tokens}, {@code layers}, {@code norm}.
  *
- * <p>Input and output NDLists follow {@link LlamaForCausalLM}, except that the first output is the
- * final hidden state {@code [B, S, hidden]} instead of the logits.
+ * <p>Input and output NDLists follow {@link CausalLM}, except that the first output is the final
+ * hidden state {@code [B, S, hidden]} instead of the logits.
  */
-public class LlamaModel extends AbstractBlock {
+public class DecoderModel extends AbstractBlock {
 
     /** The value added to the attention scores of masked positions. */
     static final float MASKED = -1e9f;
 
     private static final byte VERSION = 1;
 
-    private final LlamaConfig config;
+    private final DecoderConfig config;
     private final RotaryEmbedding rotary;
 
     private Block embedTokens;
@@ -36,20 +36,20 @@ public class LlamaModel extends AbstractBlock {
      *
      * @param config the model config
      */
-    public LlamaModel(LlamaConfig config) {
+    public DecoderModel(DecoderConfig config) {
         super(VERSION);
         this.config = config;
         rotary = new RotaryEmbedding(config.getRope(), config.getHeadDim());
         embedTokens =
                 addChildBlock(
                         "embed_tokens",
-                        new LlamaEmbedding(config.getVocabSize(), config.getHiddenSize()));
-        layers = addChildBlock("layers", new LlamaLayerStack(config));
+                        new DecoderEmbedding(config.getVocabSize(), config.getHiddenSize()));
+        layers = addChildBlock("layers", new DecoderLayerStack(config));
         norm = addChildBlock("norm", new RmsNorm(config.getHiddenSize(), config.getRmsNormEps()));
     }
 
     /**
-     * Returns the token embedding block (a {@link LlamaEmbedding}, or its quantized replacement).
+     * Returns the token embedding block (a {@link DecoderEmbedding}, or its quantized replacement).
      *
      * @return the current {@code embed_tokens} child
      */
@@ -113,7 +113,7 @@ public class LlamaModel extends AbstractBlock {
             bias = bias == null ? padding : bias.add(padding);
         }
         if (bias != null) {
-            bias.setName(LlamaDecoderLayer.ATTENTION_BIAS);
+            bias.setName(DecoderLayer.ATTENTION_BIAS);
         }
         return bias;
     }

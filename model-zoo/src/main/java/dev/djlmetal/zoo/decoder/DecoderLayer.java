@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -15,11 +15,11 @@ import ai.djl.util.PairList;
  * mlp(post_attention_layernorm(h))}.
  *
  * <p>Children: {@code input_layernorm}, {@code self_attn}, {@code post_attention_layernorm}, {@code
- * mlp}. Input and output NDLists are those of {@link LlamaAttention}: {@code [hidden, cos, sin]}
- * plus an optional past {@code [key, value]} and an optional array named {@value #ATTENTION_BIAS};
- * output {@code [hidden, key, value]}.
+ * mlp}. Input and output NDLists are those of {@link Attention}: {@code [hidden, cos, sin]} plus an
+ * optional past {@code [key, value]} and an optional array named {@value #ATTENTION_BIAS}; output
+ * {@code [hidden, key, value]}.
  */
-public class LlamaDecoderLayer extends AbstractBlock {
+public class DecoderLayer extends AbstractBlock {
 
     /** The name of the additive attention bias array (causal mask plus padding mask). */
     public static final String ATTENTION_BIAS = "attention_bias";
@@ -36,15 +36,15 @@ public class LlamaDecoderLayer extends AbstractBlock {
      *
      * @param config the model config
      */
-    public LlamaDecoderLayer(LlamaConfig config) {
+    public DecoderLayer(DecoderConfig config) {
         super(VERSION);
         int hidden = config.getHiddenSize();
         double eps = config.getRmsNormEps();
         inputLayernorm = addChildBlock("input_layernorm", new RmsNorm(hidden, eps));
-        selfAttn = addChildBlock("self_attn", new LlamaAttention(config));
+        selfAttn = addChildBlock("self_attn", new Attention(config));
         postAttentionLayernorm =
                 addChildBlock("post_attention_layernorm", new RmsNorm(hidden, eps));
-        mlp = addChildBlock("mlp", new LlamaMlp(config));
+        mlp = addChildBlock("mlp", new GatedMlp(config));
     }
 
     /** {@inheritDoc} */

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -23,7 +23,8 @@ import dev.djlmetal.nn.TokenEmbedding;
  * MetalQuantizer} may replace it by a quantized embedding, which serves both directions too ({@link
  * TokenEmbedding}).
  */
-public class LlamaEmbedding extends AbstractBlock implements QuantizableEmbedding, TokenEmbedding {
+public class DecoderEmbedding extends AbstractBlock
+        implements QuantizableEmbedding, TokenEmbedding {
 
     private static final byte VERSION = 1;
 
@@ -37,7 +38,7 @@ public class LlamaEmbedding extends AbstractBlock implements QuantizableEmbeddin
      * @param vocabSize the number of tokens
      * @param hiddenSize the embedding width
      */
-    public LlamaEmbedding(int vocabSize, int hiddenSize) {
+    public DecoderEmbedding(int vocabSize, int hiddenSize) {
         super(VERSION);
         this.vocabSize = vocabSize;
         this.hiddenSize = hiddenSize;

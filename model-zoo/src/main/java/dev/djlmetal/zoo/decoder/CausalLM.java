@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -14,7 +14,7 @@ import dev.djlmetal.nn.TokenEmbedding;
 
 /**
  * A Llama-family causal language model written with DJL Blocks: {@code model} (a {@link
- * LlamaModel}) followed by the output projection, either {@code lm_head} (a {@link
+ * DecoderModel}) followed by the output projection, either {@code lm_head} (a {@link
  * ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
  *
  * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed; when
@@ -50,7 +50,7 @@ import dev.djlmetal.nn.TokenEmbedding;
  * <p>Arrays produced by the forward pass are attached to the manager of {@code input_ids} (or of
  * the past cache arrays), never to the model's manager.
  */
-public class LlamaForCausalLM extends AbstractBlock {
+public class CausalLM extends AbstractBlock {
 
     /** The name of the optional attention mask array in the input NDList. */
     public static final String ATTENTION_MASK = "attention_mask";
@@ -65,9 +65,9 @@ public class LlamaForCausalLM extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
-    private final LlamaConfig config;
+    private final DecoderConfig config;
 
-    private LlamaModel model;
+    private DecoderModel model;
     private Block lmHead;
 
     /**
@@ -75,12 +75,12 @@ public class LlamaForCausalLM extends AbstractBlock {
      *
      * @param config the model config
      */
-    public LlamaForCausalLM(LlamaConfig config) {
+    public CausalLM(DecoderConfig config) {
         super(VERSION);
         this.config = config;
-        model = addChildBlock("model", new LlamaModel(config));
+        model = addChildBlock("model", new DecoderModel(config));
         if (!config.isTieWordEmbeddings()) {
-            lmHead = addChildBlock("lm_head", LlamaAttention.linear(config.getVocabSize(), false));
+            lmHead = addChildBlock("lm_head", Attention.linear(config.getVocabSize(), false));
         }
     }
 
@@ -89,7 +89,7 @@ public class LlamaForCausalLM extends AbstractBlock {
      *
      * @return the config this model was built from
      */
-    public LlamaConfig getConfig() {
+    public DecoderConfig getConfig() {
         return config;
     }
 
@@ -98,7 +98,7 @@ public class LlamaForCausalLM extends AbstractBlock {
      *
      * @return the {@code model} child
      */
-    public LlamaModel getModel() {
+    public DecoderModel getModel() {
         return model;
     }
 
@@ -211,8 +211,8 @@ public class LlamaForCausalLM extends AbstractBlock {
 
     private NDArray tiedProjection(ParameterStore ps, NDArray hidden, boolean training) {
         Block embedding = model.getEmbedTokens();
-        if (embedding instanceof LlamaEmbedding) {
-            return ((LlamaEmbedding) embedding).projectTransposed(ps, hidden, training);
+        if (embedding instanceof DecoderEmbedding) {
+            return ((DecoderEmbedding) embedding).projectTransposed(ps, hidden, training);
         }
         if (embedding instanceof TokenEmbedding) {
             return ((TokenEmbedding) embedding).projectTransposed(hidden);

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
@@ -30,7 +30,7 @@ import java.util.Locale;
  * tokens fit into {@code sliding_window} (4096 or more for the published models); longer sequences
  * would differ from the reference implementation.
  */
-public final class LlamaConfig {
+public final class DecoderConfig {
 
     /** The supported {@code model_type} values. */
     public static final List<String> SUPPORTED_MODEL_TYPES =
@@ -54,7 +54,7 @@ public final class LlamaConfig {
     private final Integer bosTokenId;
     private final List<Long> eosTokenIds;
 
-    private LlamaConfig(Builder b) {
+    private DecoderConfig(Builder b) {
         this.modelType = b.modelType;
         this.hiddenSize = b.hiddenSize;
         this.intermediateSize = b.intermediateSize;
@@ -133,7 +133,7 @@ public final class LlamaConfig {
      * @throws IllegalArgumentException naming the file and the problem when the config is malformed
      *     or describes an unsupported model
      */
-    public static LlamaConfig fromFile(Path file) throws IOException {
+    public static DecoderConfig fromFile(Path file) throws IOException {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
             JsonObject json = JsonParser.parseReader(reader).getAsJsonObject();
             return fromJson(json);
@@ -149,7 +149,7 @@ public final class LlamaConfig {
      * @return the config
      * @throws IllegalArgumentException when the config is malformed or unsupported
      */
-    public static LlamaConfig fromJson(String json) {
+    public static DecoderConfig fromJson(String json) {
         return fromJson(JsonParser.parseString(json).getAsJsonObject());
     }
 
@@ -161,7 +161,7 @@ public final class LlamaConfig {
      * @throws IllegalArgumentException naming the field, the bad value and what is allowed when the
      *     config is malformed or describes an unsupported model
      */
-    public static LlamaConfig fromJson(JsonObject json) {
+    public static DecoderConfig fromJson(JsonObject json) {
         String modelType = string(json, "model_type", null);
         if (modelType == null) {
             throw new IllegalArgumentException(
@@ -480,7 +480,7 @@ public final class LlamaConfig {
     /** {@inheritDoc} */
     @Override
     public String toString() {
-        return "LlamaConfig{model_type="
+        return "DecoderConfig{model_type="
                 + modelType
                 + ", hidden="
                 + hiddenSize
@@ -503,7 +503,7 @@ public final class LlamaConfig {
                 + '}';
     }
 
-    /** Builds a {@link LlamaConfig} in code. */
+    /** Builds a {@link DecoderConfig} in code. */
     public static final class Builder {
 
         private String modelType = "llama";
@@ -719,7 +719,7 @@ public final class LlamaConfig {
          * @return the config
          * @throws IllegalArgumentException naming the first invalid field
          */
-        public LlamaConfig build() {
+        public DecoderConfig build() {
             if (!SUPPORTED_MODEL_TYPES.contains(modelType)) {
                 throw new IllegalArgumentException(
                         "Unsupported model_type '"
@@ -727,7 +727,7 @@ public final class LlamaConfig {
                                 + "'; supported: "
                                 + SUPPORTED_MODEL_TYPES);
             }
-            return new LlamaConfig(this);
+            return new DecoderConfig(this);
         }
     }
 }

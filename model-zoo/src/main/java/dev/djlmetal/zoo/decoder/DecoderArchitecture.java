@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
@@ -9,19 +9,19 @@ import java.util.Map;
 import java.util.Optional;
 
 /** A Llama-family model built from its config: the block and the tensors it expects. */
-public final class LlamaArchitecture implements ModelArchitecture {
+public final class DecoderArchitecture implements ModelArchitecture {
 
-    private final LlamaConfig config;
-    private final LlamaForCausalLM block;
+    private final DecoderConfig config;
+    private final CausalLM block;
 
     /**
      * Builds the model of a config.
      *
      * @param config the config
      */
-    public LlamaArchitecture(LlamaConfig config) {
+    public DecoderArchitecture(DecoderConfig config) {
         this.config = config;
-        this.block = new LlamaForCausalLM(config);
+        this.block = new CausalLM(config);
     }
 
     /**
@@ -29,7 +29,7 @@ public final class LlamaArchitecture implements ModelArchitecture {
      *
      * @return the config
      */
-    public LlamaConfig getConfig() {
+    public DecoderConfig getConfig() {
         return config;
     }
 
@@ -57,7 +57,7 @@ public final class LlamaArchitecture implements ModelArchitecture {
      * @param config the config
      * @return an ordered, unmodifiable map from tensor name to shape
      */
-    public static Map<String, Shape> tensorShapes(LlamaConfig config) {
+    public static Map<String, Shape> tensorShapes(DecoderConfig config) {
         Map<String, Shape> map = new LinkedHashMap<>();
         long hidden = config.getHiddenSize();
         long inter = config.getIntermediateSize();

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -15,13 +15,13 @@ class LlamaConfigTest {
             "\"hidden_size\": 64, \"intermediate_size\": 128, \"num_hidden_layers\": 2,"
                     + " \"num_attention_heads\": 8, \"vocab_size\": 100";
 
-    private static LlamaConfig parse(String fields) {
-        return LlamaConfig.fromJson("{" + BASE + (fields.isEmpty() ? "" : ", ") + fields + "}");
+    private static DecoderConfig parse(String fields) {
+        return DecoderConfig.fromJson("{" + BASE + (fields.isEmpty() ? "" : ", ") + fields + "}");
     }
 
     @Test
     void readsTransformers4Style() {
-        LlamaConfig c =
+        DecoderConfig c =
                 parse(
                         "\"model_type\": \"llama\", \"num_key_value_heads\": 2,"
                                 + " \"rope_theta\": 500000.0, \"rms_norm_eps\": 1e-5,"
@@ -41,7 +41,7 @@ class LlamaConfigTest {
 
     @Test
     void readsTransformers5Style() {
-        LlamaConfig c =
+        DecoderConfig c =
                 parse(
                         "\"model_type\": \"llama\", \"head_dim\": 16, \"rope_parameters\":"
                                 + " {\"rope_theta\": 1000.0, \"rope_type\": \"llama3\","
@@ -58,10 +58,10 @@ class LlamaConfigTest {
 
     @Test
     void qwen2HasQkvBiasesButNoOutputBias() {
-        LlamaConfig c = parse("\"model_type\": \"qwen2\"");
+        DecoderConfig c = parse("\"model_type\": \"qwen2\"");
         assertTrue(c.isQkvBias());
         assertFalse(c.isOutputBias());
-        LlamaConfig llama = parse("\"model_type\": \"llama\", \"attention_bias\": true");
+        DecoderConfig llama = parse("\"model_type\": \"llama\", \"attention_bias\": true");
         assertTrue(llama.isQkvBias());
         assertTrue(llama.isOutputBias());
         assertEquals("mistral", parse("\"model_type\": \"mistral\"").getModelType());

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -54,7 +54,7 @@ class EmulatedMetalEndToEndTest {
     @BeforeAll
     static void writeCheckpoints() throws Exception {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 31);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 31);
         TinyCheckpoints.QuantizedFixture mlx =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 4, GROUP_SIZE);
         mlx.tensors.writeTo(mlxDir, mlx.config, SafetensorsDType.F32, Long.MAX_VALUE);

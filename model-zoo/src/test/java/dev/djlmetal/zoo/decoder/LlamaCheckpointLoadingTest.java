@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,14 +33,14 @@ class LlamaCheckpointLoadingTest {
     private static final long[] IDS = {1, 5, 17, 42, 95, 3};
 
     private static float[] logits(Block block, NDManager manager) {
-        LlamaForCausalLM model = (LlamaForCausalLM) block;
+        CausalLM model = (CausalLM) block;
         return model.forward(manager.create(IDS, new Shape(1, IDS.length)), KvCache.empty())
                 .head()
                 .toFloatArray();
     }
 
     private static float[] referenceBlockLogits(JsonObject config, TinyWeights w, NDManager m) {
-        LlamaForCausalLM model = new LlamaForCausalLM(LlamaConfig.fromJson(config));
+        CausalLM model = new CausalLM(DecoderConfig.fromJson(config));
         w.applyTo(model, m);
         return logits(model, m);
     }
@@ -53,7 +53,7 @@ class LlamaCheckpointLoadingTest {
     @Test
     void floatCheckpointMatchesPlainJavaReference() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        LlamaConfig config = LlamaConfig.fromJson(json);
+        DecoderConfig config = DecoderConfig.fromJson(json);
         TinyWeights w = TinyCheckpoints.randomWeights(config, 3);
         double[][] expected = new ReferenceLlama(config, w).logits(IDS);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -75,7 +75,7 @@ class LlamaCheckpointLoadingTest {
     @ValueSource(ints = {2, 3, 4, 5, 6, 8})
     void dequantizedMlxCheckpointEqualsFloatModelWithDequantizedWeights(int bits) {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 5);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 5);
         TinyCheckpoints.QuantizedFixture fixture =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, bits, 32);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -90,7 +90,7 @@ class LlamaCheckpointLoadingTest {
     @Test
     void transformersAndMlxFormsOfTheSameNumbersGiveTheSameLogits() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 9);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 9);
         TinyCheckpoints.QuantizedFixture mlx =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 4, 64);
         TinyCheckpoints.QuantizedFixture hf =
@@ -135,7 +135,7 @@ class LlamaCheckpointLoadingTest {
     @Test
     void configContradictingThePackedWidthIsNamed() {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 5);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 5);
         TinyCheckpoints.QuantizedFixture fixture =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 4, 32);
         fixture.config.getAsJsonObject("quantization").add("bits", new JsonPrimitive(8));
@@ -145,7 +145,7 @@ class LlamaCheckpointLoadingTest {
     @Test
     void quantizedTensorsWithoutQuantizationConfigAreRejected() {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 5);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 5);
         TinyCheckpoints.QuantizedFixture fixture =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 4, 32);
         fixture.config.remove("quantization");
@@ -200,7 +200,7 @@ class LlamaCheckpointLoadingTest {
 
     private static InMemoryTensors floatTensors(JsonObject json) {
         return TinyCheckpoints.floatTensors(
-                TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 1));
+                TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 1));
     }
 
     private static IllegalArgumentException assertError(

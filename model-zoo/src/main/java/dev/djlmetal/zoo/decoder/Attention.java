@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -20,11 +20,11 @@ import ai.djl.util.PairList;
  *
  * <p>Input NDList: {@code [hidden [B, S, hidden], cos, sin]} ({@link RotaryEmbedding#cosSin}), then
  * optionally the past {@code [key, value]}, each {@code [B, kvHeads, T, headDim]}; plus optionally
- * an array named {@value LlamaDecoderLayer#ATTENTION_BIAS} (additive, broadcastable to {@code [B,
- * heads, S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and value hold the
- * past followed by the {@code S} new positions.
+ * an array named {@value DecoderLayer#ATTENTION_BIAS} (additive, broadcastable to {@code [B, heads,
+ * S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and value hold the past
+ * followed by the {@code S} new positions.
  */
-public class LlamaAttention extends AbstractBlock {
+public class Attention extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
@@ -43,7 +43,7 @@ public class LlamaAttention extends AbstractBlock {
      *
      * @param config the model config
      */
-    public LlamaAttention(LlamaConfig config) {
+    public Attention(DecoderConfig config) {
         super(VERSION);
         hiddenSize = config.getHiddenSize();
         heads = config.getNumAttentionHeads();
@@ -67,7 +67,7 @@ public class LlamaAttention extends AbstractBlock {
         NDArray bias = null;
         NDList plain = new NDList();
         for (NDArray array : inputs) {
-            if (LlamaDecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
+            if (DecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
                 bias = array;
             } else {
                 plain.add(array);

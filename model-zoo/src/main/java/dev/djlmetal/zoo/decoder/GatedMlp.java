@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -17,7 +17,7 @@ import ai.djl.util.PairList;
  * <p>Children (Hugging Face names): {@code gate_proj}, {@code up_proj}, {@code down_proj}, each a
  * {@link ai.djl.nn.core.Linear} that a quantizer may replace.
  */
-public class LlamaMlp extends AbstractBlock {
+public class GatedMlp extends AbstractBlock {
 
     private static final byte VERSION = 1;
 
@@ -33,14 +33,14 @@ public class LlamaMlp extends AbstractBlock {
      *
      * @param config the model config
      */
-    public LlamaMlp(LlamaConfig config) {
+    public GatedMlp(DecoderConfig config) {
         super(VERSION);
         hiddenSize = config.getHiddenSize();
         intermediateSize = config.getIntermediateSize();
         boolean bias = config.isMlpBias();
-        gateProj = addChildBlock("gate_proj", LlamaAttention.linear(intermediateSize, bias));
-        upProj = addChildBlock("up_proj", LlamaAttention.linear(intermediateSize, bias));
-        downProj = addChildBlock("down_proj", LlamaAttention.linear(hiddenSize, bias));
+        gateProj = addChildBlock("gate_proj", Attention.linear(intermediateSize, bias));
+        upProj = addChildBlock("up_proj", Attention.linear(intermediateSize, bias));
+        downProj = addChildBlock("down_proj", Attention.linear(hiddenSize, bias));
     }
 
     /** {@inheritDoc} */

@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -37,14 +37,14 @@ class QuantizedLoadingTest {
     private static final long[] IDS = {1, 5, 17, 42, 95, 3};
 
     static float[] logits(Block block, NDManager manager) {
-        return ((LlamaForCausalLM) block)
+        return ((CausalLM) block)
                 .forward(manager.create(IDS, new Shape(1, IDS.length)), KvCache.empty())
                 .head()
                 .toFloatArray();
     }
 
     static float[] floatLogits(JsonObject config, TinyWeights w, NDManager manager) {
-        LlamaForCausalLM model = new LlamaForCausalLM(LlamaConfig.fromJson(config));
+        CausalLM model = new CausalLM(DecoderConfig.fromJson(config));
         w.applyTo(model, manager);
         return logits(model, manager);
     }
@@ -61,7 +61,7 @@ class QuantizedLoadingTest {
     @ValueSource(ints = {2, 3, 4, 5, 6, 8})
     void mlxCheckpointRunsQuantizedLikeTheDequantizedFloatModel(int bits) {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 5);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 5);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, bits, 32);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -84,7 +84,7 @@ class QuantizedLoadingTest {
     @ValueSource(ints = {2, 4, 8})
     void transformersCheckpointRunsQuantizedLikeTheDequantizedFloatModel(int bits) {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 6);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 6);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.TRANSFORMERS, bits, 64);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
@@ -102,7 +102,7 @@ class QuantizedLoadingTest {
     @Test
     void mixedBitWidthsFromPerModuleOverrides() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 8);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 8);
         Map<String, Integer> overrides =
                 Map.of("model.layers.0.mlp.down_proj", 8, "model.layers.1.self_attn.v_proj", 3);
         TinyCheckpoints.QuantizedFixture f =
@@ -122,7 +122,7 @@ class QuantizedLoadingTest {
     @Test
     void bf16MlxCheckpointOnDiskEqualsItsValuesInMemory(@TempDir Path dir) throws Exception {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 14);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 14);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 3, 32);
         f.tensors.writeTo(dir, f.config, SafetensorsDType.BF16, 40_000);
@@ -139,12 +139,12 @@ class QuantizedLoadingTest {
     @Test
     void quantizedModelCachedDecodingEqualsFullRecomputation() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 15);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 15);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.MLX, 4, 32);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LlamaForCausalLM model =
-                    (LlamaForCausalLM)
+            CausalLM model =
+                    (CausalLM)
                             CheckpointLoader.load(f.config, f.tensors, Map.of(), manager)
                                     .getBlock();
             int vocab = 96;
@@ -162,7 +162,7 @@ class QuantizedLoadingTest {
     @Test
     void transformersConfigDequantizeFlagRunsInFloat() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 16);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 16);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(json, w, CheckpointFormat.TRANSFORMERS, 8, 64);
         f.config.getAsJsonObject("quantization_config").addProperty("dequantize", true);
@@ -181,7 +181,7 @@ class QuantizedLoadingTest {
     @Test
     void formatOptionMustMatchTheCheckpoint() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 17);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 17);
         try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
             IllegalArgumentException e =
                     assertThrows(
@@ -199,7 +199,7 @@ class QuantizedLoadingTest {
     @Test
     void onTheFlyQuantizationMatchesReferenceQuantizedWeights() {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        LlamaConfig config = LlamaConfig.fromJson(json);
+        DecoderConfig config = DecoderConfig.fromJson(json);
         TinyWeights w = TinyCheckpoints.randomWeights(config, 12);
         TinyWeights expected = new TinyWeights();
         for (String name : w.all().keySet()) {

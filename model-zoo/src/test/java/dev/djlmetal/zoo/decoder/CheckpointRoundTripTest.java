@@ -1,4 +1,4 @@
-package dev.djlmetal.zoo.llama;
+package dev.djlmetal.zoo.decoder;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +31,7 @@ class CheckpointRoundTripTest {
     @Test
     void mlxCheckpointSavedAsMlxAndTransformersReloadsToTheSameLogits() throws Exception {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 31);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 31);
         TinyCheckpoints.QuantizedFixture f =
                 TinyCheckpoints.quantized(
                         json,
@@ -85,7 +85,7 @@ class CheckpointRoundTripTest {
     void onTheFlyQuantizedModelSavedAsTransformersAndFloatReloadsToTheSameLogits()
             throws Exception {
         JsonObject json = TinyCheckpoints.qwen2ConfigJson();
-        TinyWeights w = TinyCheckpoints.randomWeights(LlamaConfig.fromJson(json), 32);
+        TinyWeights w = TinyCheckpoints.randomWeights(DecoderConfig.fromJson(json), 32);
         Path source = dir.resolve("float");
         TinyCheckpoints.floatTensors(w).writeTo(source, json, SafetensorsDType.BF16, 30_000);
         try (Model model = Model.newInstance("tiny", "Metal");
