@@ -13,16 +13,21 @@ import ai.djl.util.PairList;
 
 /**
  * Multi-head self-attention with grouped-query key/value heads, rotary positions and an optional
- * key/value cache.
+ * key/value cache, and the variants of the model families: per-head query/key RMS norms (Qwen3,
+ * Gemma 3), a score scale of {@code query_pre_attn_scalar^-0.5} and score soft-capping (Gemma),
+ * partial rotation (Phi-3), one fused {@code qkv_proj} (Phi-3). Which keys a query sees (causal,
+ * sliding window, padding) is decided by the caller's additive attention bias.
  *
- * <p>Children (Hugging Face names): {@code q_proj}, {@code k_proj}, {@code v_proj}, {@code o_proj},
- * each an {@link Linear} that a quantizer may replace (the fields are typed {@link Block}).
+ * <p>Children (Hugging Face names): {@code q_proj}, {@code k_proj}, {@code v_proj} (or {@code
+ * qkv_proj}: query rows, then key rows, then value rows), {@code o_proj}, each an {@link Linear}
+ * that a quantizer may replace (the fields are typed {@link Block}); {@code q_norm} and {@code
+ * k_norm} when the family normalizes queries and keys.
  *
  * <p>Input NDList: {@code [hidden [B, S, hidden], cos, sin]} ({@link RotaryEmbedding#cosSin}), then
  * optionally the past {@code [key, value]}, each {@code [B, kvHeads, T, headDim]}; plus optionally
- * an array named {@value DecoderLayer#ATTENTION_BIAS} (additive, broadcastable to {@code [B, heads,
- * S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and value hold the past
- * followed by the {@code S} new positions.
+ * an array whose name starts with {@value DecoderLayer#ATTENTION_BIAS} (additive, broadcastable to
+ * {@code [B, heads, S, T + S]}). Output: {@code [out [B, S, hidden], key, value]} where key and
+ * value hold the past followed by the {@code S} new positions.
  */
 public class Attention extends AbstractBlock {
 
@@ -32,11 +37,16 @@ public class Attention extends AbstractBlock {
     private final int heads;
     private final int kvHeads;
     private final int headDim;
+    private final float scale;
+    private final float softcap;
 
     private Block qProj;
     private Block kProj;
     private Block vProj;
+    private Block qkvProj;
     private Block oProj;
+    private Block qNorm;
+    private Block kNorm;
 
     /**
      * Creates the attention block of a model.
@@ -49,15 +59,27 @@ public class Attention extends AbstractBlock {
         heads = config.getNumAttentionHeads();
         kvHeads = config.getNumKeyValueHeads();
         headDim = config.getHeadDim();
+        scale = (float) (1.0 / Math.sqrt(config.getQueryPreAttnScalar()));
+        softcap = (float) config.getAttnLogitSoftcapping();
         boolean qkvBias = config.isQkvBias();
-        qProj = addChildBlock("q_proj", linear((long) heads * headDim, qkvBias));
-        kProj = addChildBlock("k_proj", linear((long) kvHeads * headDim, qkvBias));
-        vProj = addChildBlock("v_proj", linear((long) kvHeads * headDim, qkvBias));
+        if (config.isFusedQkv()) {
+            long width = (long) (heads + 2 * kvHeads) * headDim;
+            qkvProj = addChildBlock("qkv_proj", linear(width, qkvBias));
+        } else {
+            qProj = addChildBlock("q_proj", linear((long) heads * headDim, qkvBias));
+            kProj = addChildBlock("k_proj", linear((long) kvHeads * headDim, qkvBias));
+            vProj = addChildBlock("v_proj", linear((long) kvHeads * headDim, qkvBias));
+        }
         oProj = addChildBlock("o_proj", linear(hiddenSize, config.isOutputBias()));
+        if (config.isQueryKeyNorm()) {
+            double eps = config.getRmsNormEps();
+            qNorm = addChildBlock("q_norm", new RmsNorm(headDim, eps, config.isNormOffset()));
+            kNorm = addChildBlock("k_norm", new RmsNorm(headDim, eps, config.isNormOffset()));
+        }
     }
 
     static Linear linear(long units, boolean bias) {
-        return Linear.builder().setUnits(units).optBias(bias).build();
+        return GatedMlp.linear(units, bias);
     }
 
     /** {@inheritDoc} */
@@ -67,7 +89,7 @@ public class Attention extends AbstractBlock {
         NDArray bias = null;
         NDList plain = new NDList();
         for (NDArray array : inputs) {
-            if (DecoderLayer.ATTENTION_BIAS.equals(array.getName())) {
+            if (DecoderLayer.isAttentionBias(array)) {
                 bias = array;
             } else {
                 plain.add(array);
@@ -81,9 +103,26 @@ public class Attention extends AbstractBlock {
         long batch = x.getShape().get(0);
         long seq = x.getShape().get(1);
 
-        NDArray q = heads(qProj.forward(ps, new NDList(x), training).head(), batch, seq, heads);
-        NDArray k = heads(kProj.forward(ps, new NDList(x), training).head(), batch, seq, kvHeads);
-        NDArray v = heads(vProj.forward(ps, new NDList(x), training).head(), batch, seq, kvHeads);
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        if (qkvProj != null) {
+            NDArray qkv = qkvProj.forward(ps, new NDList(x), training).head();
+            long qWidth = (long) heads * headDim;
+            long kvWidth = (long) kvHeads * headDim;
+            NDList parts = qkv.split(new long[] {qWidth, qWidth + kvWidth}, 2);
+            q = heads(parts.get(0), batch, seq, heads);
+            k = heads(parts.get(1), batch, seq, kvHeads);
+            v = heads(parts.get(2), batch, seq, kvHeads);
+        } else {
+            q = heads(qProj.forward(ps, new NDList(x), training).head(), batch, seq, heads);
+            k = heads(kProj.forward(ps, new NDList(x), training).head(), batch, seq, kvHeads);
+            v = heads(vProj.forward(ps, new NDList(x), training).head(), batch, seq, kvHeads);
+        }
+        if (qNorm != null) {
+            q = qNorm.forward(ps, new NDList(q), training).head();
+            k = kNorm.forward(ps, new NDList(k), training).head();
+        }
         q = RotaryEmbedding.apply(q, cos, sin);
         k = RotaryEmbedding.apply(k, cos, sin);
         if (pastKey != null) {
@@ -96,9 +135,10 @@ public class Attention extends AbstractBlock {
         long past = k.getShape().get(2);
         NDArray grouped = q.reshape(batch, kvHeads, groups * seq, headDim);
         NDArray scores =
-                grouped.matMul(k.transpose(0, 1, 3, 2))
-                        .mul(1.0 / Math.sqrt(headDim))
-                        .reshape(batch, heads, seq, past);
+                grouped.matMul(k.transpose(0, 1, 3, 2)).mul(scale).reshape(batch, heads, seq, past);
+        if (softcap > 0) {
+            scores = scores.div(softcap).tanh().mul(softcap);
+        }
         if (bias != null) {
             scores = scores.add(bias);
         }
@@ -122,11 +162,20 @@ public class Attention extends AbstractBlock {
     protected void initializeChildBlocks(
             NDManager manager, DataType dataType, Shape... inputShapes) {
         Shape in = inputShapes[0];
-        qProj.initialize(manager, dataType, in);
-        kProj.initialize(manager, dataType, in);
-        vProj.initialize(manager, dataType, in);
+        if (qkvProj != null) {
+            qkvProj.initialize(manager, dataType, in);
+        } else {
+            qProj.initialize(manager, dataType, in);
+            kProj.initialize(manager, dataType, in);
+            vProj.initialize(manager, dataType, in);
+        }
         Shape context = new Shape(in.get(0), in.get(1), (long) heads * headDim);
         oProj.initialize(manager, dataType, context);
+        if (qNorm != null) {
+            Shape head = new Shape(in.get(0), heads, in.get(1), headDim);
+            qNorm.initialize(manager, dataType, head);
+            kNorm.initialize(manager, dataType, head);
+        }
     }
 
     /** {@inheritDoc} */

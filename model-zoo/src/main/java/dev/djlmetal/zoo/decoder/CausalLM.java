@@ -13,9 +13,10 @@ import ai.djl.util.PairList;
 import dev.djlmetal.nn.TokenEmbedding;
 
 /**
- * A Llama-family causal language model written with DJL Blocks: {@code model} (a {@link
- * DecoderModel}) followed by the output projection, either {@code lm_head} (a {@link
- * ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself.
+ * A decoder-only causal language model written with DJL Blocks, for every family of the model zoo:
+ * {@code model} (a {@link DecoderModel}) followed by the output projection, either {@code lm_head}
+ * (a {@link ai.djl.nn.core.Linear}) or, with tied word embeddings, the embedding table itself, and
+ * Gemma 2's final logit soft-capping.
  *
  * <p>With tied embeddings the output projection is {@code model.embed_tokens} used transposed; when
  * a quantizer has replaced it by a quantized {@link TokenEmbedding}, its {@link
@@ -44,7 +45,9 @@ import dev.djlmetal.nn.TokenEmbedding;
  *       tokens ({@code cumsum(mask) - 1}), so left-padded rows get the same positions as unpadded
  *       ones.
  *   <li>Attention is causal: a new token attends to every cached position and to the new positions
- *       up to itself, except masked (padding) positions.
+ *       up to itself, except masked (padding) positions; in sliding-attention layers only to the
+ *       last {@code sliding_window} of them (see {@link DecoderModel}). The cache keeps every
+ *       position, so positions stay exact however long the generation.
  * </ul>
  *
  * <p>Arrays produced by the forward pass are attached to the manager of {@code input_ids} (or of
@@ -66,6 +69,7 @@ public class CausalLM extends AbstractBlock {
     private static final byte VERSION = 1;
 
     private final DecoderConfig config;
+    private final float finalLogitSoftcap;
 
     private DecoderModel model;
     private Block lmHead;
@@ -78,9 +82,10 @@ public class CausalLM extends AbstractBlock {
     public CausalLM(DecoderConfig config) {
         super(VERSION);
         this.config = config;
+        finalLogitSoftcap = (float) config.getFinalLogitSoftcapping();
         model = addChildBlock("model", new DecoderModel(config));
         if (!config.isTieWordEmbeddings()) {
-            lmHead = addChildBlock("lm_head", Attention.linear(config.getVocabSize(), false));
+            lmHead = addChildBlock("lm_head", GatedMlp.linear(config.getVocabSize(), false));
         }
     }
 
@@ -190,6 +195,9 @@ public class CausalLM extends AbstractBlock {
         }
         if (logits.getDataType() != DataType.FLOAT32) {
             logits = logits.toType(DataType.FLOAT32, false);
+        }
+        if (finalLogitSoftcap > 0) {
+            logits = logits.div(finalLogitSoftcap).tanh().mul(finalLogitSoftcap);
         }
         out.set(0, logits);
         return out;

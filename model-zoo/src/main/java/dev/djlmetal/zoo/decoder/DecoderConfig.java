@@ -1,40 +1,31 @@
 package dev.djlmetal.zoo.decoder;
 
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import dev.djlmetal.engine.spi.ArchitectureProvider;
+import dev.djlmetal.engine.spi.Architectures;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 
 /**
- * The hyper-parameters of a Llama-family causal language model, read from a Hugging Face {@code
- * config.json}.
+ * Everything the shared decoder blocks need to build one model: sizes, norms, attention variants
+ * (grouped-query heads, query/key norms, score scale and soft cap, sliding windows per layer),
+ * rotary settings per kind of layer, the MLP's activation and layout, and the optional
+ * mixture-of-experts settings.
  *
- * <p>Supported {@code model_type}s: {@code llama} (Llama 2, 3, 3.1, 3.2, SmolLM, TinyLlama), {@code
- * mistral} and {@code qwen2} (q/k/v projections with biases). Both config styles are read:
- * transformers 4 (top-level {@code rope_theta} and {@code rope_scaling}) and transformers 5 ({@code
- * rope_parameters: {rope_theta, rope_type, ...}}).
- *
- * <p>Mistral's and Qwen2's sliding-window attention is not implemented: every position attends to
- * all earlier positions. That equals sliding-window attention as long as prompt plus generated
- * tokens fit into {@code sliding_window} (4096 or more for the published models); longer sequences
- * would differ from the reference implementation.
+ * <p>A model family ({@link DecoderFamily}) reads its {@code config.json} into this class; {@link
+ * #fromJson(JsonObject)} finds the family by {@code model_type}. Models built in code (tests,
+ * training from scratch) use the {@link #builder()}.
  */
 public final class DecoderConfig {
-
-    /** The supported {@code model_type} values. */
-    public static final List<String> SUPPORTED_MODEL_TYPES =
-            Collections.unmodifiableList(Arrays.asList("llama", "mistral", "qwen2"));
 
     private final String modelType;
     private final int hiddenSize;
@@ -46,32 +37,66 @@ public final class DecoderConfig {
     private final int vocabSize;
     private final int maxPositionEmbeddings;
     private final double rmsNormEps;
-    private final RopeScaling rope;
+    private final boolean normOffset;
     private final boolean tieWordEmbeddings;
+    private final boolean scaleEmbeddings;
     private final boolean qkvBias;
     private final boolean outputBias;
     private final boolean mlpBias;
+    private final MlpActivation activation;
+    private final boolean queryKeyNorm;
+    private final double queryPreAttnScalar;
+    private final double attnLogitSoftcapping;
+    private final double finalLogitSoftcapping;
+    private final boolean sandwichNorms;
+    private final boolean fusedQkv;
+    private final boolean fusedGateUp;
+    private final double partialRotaryFactor;
+    private final List<AttentionType> layerTypes;
+    private final int slidingWindow;
+    private final RopeScaling rope;
+    private final RopeScaling localRope;
+    private final MoeConfig moe;
     private final Integer bosTokenId;
     private final List<Long> eosTokenIds;
 
     private DecoderConfig(Builder b) {
-        this.modelType = b.modelType;
-        this.hiddenSize = b.hiddenSize;
-        this.intermediateSize = b.intermediateSize;
-        this.numHiddenLayers = b.numHiddenLayers;
-        this.numAttentionHeads = b.numAttentionHeads;
-        this.numKeyValueHeads = b.numKeyValueHeads > 0 ? b.numKeyValueHeads : b.numAttentionHeads;
-        this.headDim = b.headDim > 0 ? b.headDim : divide(b.hiddenSize, b.numAttentionHeads);
-        this.vocabSize = b.vocabSize;
-        this.maxPositionEmbeddings = b.maxPositionEmbeddings;
-        this.rmsNormEps = b.rmsNormEps;
-        this.rope = b.rope;
-        this.tieWordEmbeddings = b.tieWordEmbeddings;
-        this.qkvBias = b.qkvBias;
-        this.outputBias = b.outputBias;
-        this.mlpBias = b.mlpBias;
-        this.bosTokenId = b.bosTokenId;
-        this.eosTokenIds = Collections.unmodifiableList(new ArrayList<>(b.eosTokenIds));
+        modelType = b.modelType;
+        hiddenSize = b.hiddenSize;
+        intermediateSize = b.intermediateSize;
+        numHiddenLayers = b.numHiddenLayers;
+        numAttentionHeads = b.numAttentionHeads;
+        numKeyValueHeads = b.numKeyValueHeads > 0 ? b.numKeyValueHeads : b.numAttentionHeads;
+        headDim = b.headDim > 0 ? b.headDim : divide(b.hiddenSize, b.numAttentionHeads);
+        vocabSize = b.vocabSize;
+        maxPositionEmbeddings = b.maxPositionEmbeddings;
+        rmsNormEps = b.rmsNormEps;
+        normOffset = b.normOffset;
+        tieWordEmbeddings = b.tieWordEmbeddings;
+        scaleEmbeddings = b.scaleEmbeddings;
+        qkvBias = b.qkvBias;
+        outputBias = b.outputBias;
+        mlpBias = b.mlpBias;
+        activation = b.activation;
+        queryKeyNorm = b.queryKeyNorm;
+        queryPreAttnScalar = b.queryPreAttnScalar > 0 ? b.queryPreAttnScalar : headDim;
+        attnLogitSoftcapping = b.attnLogitSoftcapping;
+        finalLogitSoftcapping = b.finalLogitSoftcapping;
+        sandwichNorms = b.sandwichNorms;
+        fusedQkv = b.fusedQkv;
+        fusedGateUp = b.fusedGateUp;
+        partialRotaryFactor = b.partialRotaryFactor;
+        List<AttentionType> types = b.layerTypes;
+        if (types == null) {
+            types = Collections.nCopies(b.numHiddenLayers, AttentionType.FULL);
+        }
+        layerTypes = Collections.unmodifiableList(new ArrayList<>(types));
+        slidingWindow = b.slidingWindow;
+        rope = b.rope;
+        localRope = b.localRope != null ? b.localRope : b.rope;
+        moe = b.moe;
+        bosTokenId = b.bosTokenId;
+        eosTokenIds = Collections.unmodifiableList(new ArrayList<>(b.eosTokenIds));
         validate();
     }
 
@@ -104,8 +129,38 @@ public final class DecoderConfig {
             throw new IllegalArgumentException(
                     "head_dim must be positive and even, got " + headDim);
         }
+        int rotary = getRotaryDim();
+        if (rotary <= 0 || rotary % 2 != 0 || rotary > headDim) {
+            throw new IllegalArgumentException(
+                    "partial_rotary_factor "
+                            + partialRotaryFactor
+                            + " gives a rotated width of "
+                            + rotary
+                            + " of head_dim "
+                            + headDim
+                            + "; it must be even and in (0, head_dim]");
+        }
         if (!(rmsNormEps > 0)) {
             throw new IllegalArgumentException("rms_norm_eps must be positive, got " + rmsNormEps);
+        }
+        if (layerTypes.size() != numHiddenLayers) {
+            throw new IllegalArgumentException(
+                    "layer_types has "
+                            + layerTypes.size()
+                            + " entries for num_hidden_layers "
+                            + numHiddenLayers);
+        }
+        if (layerTypes.contains(AttentionType.SLIDING) && slidingWindow <= 0) {
+            throw new IllegalArgumentException(
+                    "layer_types has sliding_attention layers but sliding_window is "
+                            + slidingWindow);
+        }
+        if (attnLogitSoftcapping < 0 || finalLogitSoftcapping < 0) {
+            throw new IllegalArgumentException(
+                    "soft caps must not be negative, got attn_logit_softcapping "
+                            + attnLogitSoftcapping
+                            + " and final_logit_softcapping "
+                            + finalLogitSoftcapping);
         }
     }
 
@@ -125,7 +180,7 @@ public final class DecoderConfig {
     }
 
     /**
-     * Reads a {@code config.json} file.
+     * Reads a {@code config.json} file with the family its {@code model_type} names.
      *
      * @param file the path of config.json
      * @return the config
@@ -135,8 +190,7 @@ public final class DecoderConfig {
      */
     public static DecoderConfig fromFile(Path file) throws IOException {
         try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            JsonObject json = JsonParser.parseReader(reader).getAsJsonObject();
-            return fromJson(json);
+            return fromJson(JsonParser.parseReader(reader).getAsJsonObject());
         } catch (JsonParseException | IllegalStateException | IllegalArgumentException e) {
             throw new IllegalArgumentException(file + ": " + e.getMessage(), e);
         }
@@ -154,7 +208,8 @@ public final class DecoderConfig {
     }
 
     /**
-     * Reads a parsed {@code config.json}.
+     * Reads a parsed {@code config.json} with the {@link DecoderFamily} registered for its {@code
+     * model_type}.
      *
      * @param json the parsed config
      * @return the config
@@ -162,170 +217,24 @@ public final class DecoderConfig {
      *     config is malformed or describes an unsupported model
      */
     public static DecoderConfig fromJson(JsonObject json) {
-        String modelType = string(json, "model_type", null);
-        if (modelType == null) {
+        String type =
+                json.has("model_type") && json.get("model_type").isJsonPrimitive()
+                        ? json.get("model_type").getAsString().toLowerCase(Locale.ROOT)
+                        : null;
+        ArchitectureProvider provider = type == null ? null : Architectures.providers().get(type);
+        if (!(provider instanceof DecoderFamily)) {
+            // let the engine's lookup name the problem (missing or unknown model_type)
+            Architectures.create(json);
             throw new IllegalArgumentException(
-                    "config.json has no model_type; supported: " + SUPPORTED_MODEL_TYPES);
+                    "model_type '" + type + "' is not a decoder family of the model zoo");
         }
-        modelType = modelType.toLowerCase(Locale.ROOT);
-        if (!SUPPORTED_MODEL_TYPES.contains(modelType)) {
-            throw new IllegalArgumentException(
-                    "Unsupported model_type '"
-                            + modelType
-                            + "'; supported: "
-                            + SUPPORTED_MODEL_TYPES);
-        }
-        String act = string(json, "hidden_act", "silu");
-        if (!"silu".equals(act)) {
-            throw new IllegalArgumentException(
-                    "Unsupported hidden_act '"
-                            + act
-                            + "' for model_type '"
-                            + modelType
-                            + "'; supported: [silu]");
-        }
-        boolean qwen2 = "qwen2".equals(modelType);
-        boolean attentionBias = bool(json, "attention_bias", false);
-        Builder b =
-                builder()
-                        .setModelType(modelType)
-                        .setHiddenSize(requiredInt(json, "hidden_size"))
-                        .setIntermediateSize(requiredInt(json, "intermediate_size"))
-                        .setNumHiddenLayers(requiredInt(json, "num_hidden_layers"))
-                        .setNumAttentionHeads(requiredInt(json, "num_attention_heads"))
-                        .setVocabSize(requiredInt(json, "vocab_size"))
-                        .optNumKeyValueHeads(integer(json, "num_key_value_heads", 0))
-                        .optHeadDim(integer(json, "head_dim", 0))
-                        .optMaxPositionEmbeddings(integer(json, "max_position_embeddings", 2048))
-                        .optRmsNormEps(number(json, "rms_norm_eps", 1e-6))
-                        .optRope(readRope(json))
-                        .optTieWordEmbeddings(bool(json, "tie_word_embeddings", false))
-                        .optQkvBias(qwen2 || attentionBias)
-                        .optOutputBias(!qwen2 && attentionBias)
-                        .optMlpBias(bool(json, "mlp_bias", false));
-        JsonElement bos = json.get("bos_token_id");
-        if (bos != null && bos.isJsonPrimitive()) {
-            b.optBosTokenId(bos.getAsInt());
-        }
-        JsonElement eos = json.get("eos_token_id");
-        if (eos != null && eos.isJsonArray()) {
-            List<Long> ids = new ArrayList<>();
-            for (JsonElement e : (JsonArray) eos) {
-                ids.add(e.getAsLong());
-            }
-            b.optEosTokenIds(ids);
-        } else if (eos != null && eos.isJsonPrimitive()) {
-            b.optEosTokenIds(Collections.singletonList(eos.getAsLong()));
-        }
-        return b.build();
-    }
-
-    private static RopeScaling readRope(JsonObject json) {
-        JsonObject params = object(json, "rope_parameters");
-        if (params != null && !params.has("rope_theta") && !params.has("rope_type")) {
-            JsonObject full = object(params, "full_attention");
-            if (full == null) {
-                throw new IllegalArgumentException(
-                        "rope_parameters has neither rope_theta nor a full_attention entry: "
-                                + params);
-            }
-            params = full;
-        }
-        double theta;
-        JsonObject scaling;
-        if (params != null) {
-            theta = number(params, "rope_theta", number(json, "rope_theta", 10000.0));
-            scaling = params;
-        } else {
-            theta = number(json, "rope_theta", 10000.0);
-            scaling = object(json, "rope_scaling");
-        }
-        if (scaling == null) {
-            return RopeScaling.none(theta);
-        }
-        String rawType = string(scaling, "rope_type", string(scaling, "type", null));
-        String type = RopeScaling.checkType(rawType);
-        switch (type) {
-            case "linear":
-                return RopeScaling.linear(theta, requiredNumber(scaling, "factor"));
-            case "llama3":
-                return RopeScaling.llama3(
-                        theta,
-                        requiredNumber(scaling, "factor"),
-                        requiredNumber(scaling, "low_freq_factor"),
-                        requiredNumber(scaling, "high_freq_factor"),
-                        requiredNumber(scaling, "original_max_position_embeddings"));
-            default:
-                return RopeScaling.none(theta);
-        }
-    }
-
-    private static JsonObject object(JsonObject json, String key) {
-        JsonElement e = json.get(key);
-        if (e == null || e.isJsonNull()) {
-            return null;
-        }
-        if (!e.isJsonObject()) {
-            throw new IllegalArgumentException(key + " must be a JSON object, got " + e);
-        }
-        return e.getAsJsonObject();
-    }
-
-    private static String string(JsonObject json, String key, String def) {
-        JsonElement e = json.get(key);
-        return e == null || e.isJsonNull() ? def : e.getAsString();
-    }
-
-    private static int requiredInt(JsonObject json, String key) {
-        JsonElement e = json.get(key);
-        if (e == null || e.isJsonNull()) {
-            throw new IllegalArgumentException("config.json is missing the required field " + key);
-        }
-        return asInt(key, e);
-    }
-
-    private static int integer(JsonObject json, String key, int def) {
-        JsonElement e = json.get(key);
-        return e == null || e.isJsonNull() ? def : asInt(key, e);
-    }
-
-    private static int asInt(String key, JsonElement e) {
-        try {
-            return e.getAsInt();
-        } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException ex) {
-            throw new IllegalArgumentException(key + " must be an integer, got " + e, ex);
-        }
-    }
-
-    private static double requiredNumber(JsonObject json, String key) {
-        JsonElement e = json.get(key);
-        if (e == null || e.isJsonNull()) {
-            throw new IllegalArgumentException("rope scaling is missing the field " + key);
-        }
-        return number(json, key, 0);
-    }
-
-    private static double number(JsonObject json, String key, double def) {
-        JsonElement e = json.get(key);
-        if (e == null || e.isJsonNull()) {
-            return def;
-        }
-        try {
-            return e.getAsDouble();
-        } catch (NumberFormatException | UnsupportedOperationException | IllegalStateException ex) {
-            throw new IllegalArgumentException(key + " must be a number, got " + e, ex);
-        }
-    }
-
-    private static boolean bool(JsonObject json, String key, boolean def) {
-        JsonElement e = json.get(key);
-        return e == null || e.isJsonNull() ? def : e.getAsBoolean();
+        return ((DecoderFamily) provider).readConfig(json);
     }
 
     /**
      * Returns the architecture name.
      *
-     * @return one of {@link #SUPPORTED_MODEL_TYPES}
+     * @return the {@code model_type} of config.json
      */
     public String getModelType() {
         return modelType;
@@ -341,7 +250,7 @@ public final class DecoderConfig {
     }
 
     /**
-     * Returns the inner width of the MLP.
+     * Returns the inner width of the dense MLPs.
      *
      * @return {@code intermediate_size}
      */
@@ -414,12 +323,13 @@ public final class DecoderConfig {
     }
 
     /**
-     * Returns the rotary embedding settings.
+     * Returns whether the RMS norms multiply by {@code 1 + weight} (Gemma) instead of {@code
+     * weight}.
      *
-     * @return the base frequency and scaling
+     * @return true for offset norms
      */
-    public RopeScaling getRope() {
-        return rope;
+    public boolean isNormOffset() {
+        return normOffset;
     }
 
     /**
@@ -429,6 +339,15 @@ public final class DecoderConfig {
      */
     public boolean isTieWordEmbeddings() {
         return tieWordEmbeddings;
+    }
+
+    /**
+     * Returns whether the token embeddings are multiplied by {@code sqrt(hidden_size)} (Gemma).
+     *
+     * @return true when scaled
+     */
+    public boolean isScaleEmbeddings() {
+        return scaleEmbeddings;
     }
 
     /**
@@ -457,6 +376,153 @@ public final class DecoderConfig {
      */
     public boolean isMlpBias() {
         return mlpBias;
+    }
+
+    /**
+     * Returns the activation of the gated MLPs.
+     *
+     * @return the activation
+     */
+    public MlpActivation getActivation() {
+        return activation;
+    }
+
+    /**
+     * Returns whether queries and keys are RMS-normalized per head before the rotation ({@code
+     * q_norm}, {@code k_norm}).
+     *
+     * @return true for Qwen3 and Gemma 3
+     */
+    public boolean isQueryKeyNorm() {
+        return queryKeyNorm;
+    }
+
+    /**
+     * Returns the scalar whose inverse square root scales the attention scores.
+     *
+     * @return {@code query_pre_attn_scalar}, {@code head_dim} unless the family sets it
+     */
+    public double getQueryPreAttnScalar() {
+        return queryPreAttnScalar;
+    }
+
+    /**
+     * Returns the soft cap of the attention scores.
+     *
+     * @return {@code attn_logit_softcapping}, 0 for none
+     */
+    public double getAttnLogitSoftcapping() {
+        return attnLogitSoftcapping;
+    }
+
+    /**
+     * Returns the soft cap of the output logits.
+     *
+     * @return {@code final_logit_softcapping}, 0 for none
+     */
+    public double getFinalLogitSoftcapping() {
+        return finalLogitSoftcapping;
+    }
+
+    /**
+     * Returns whether each layer also normalizes its attention and MLP outputs (Gemma).
+     *
+     * @return true for four norms per layer
+     */
+    public boolean isSandwichNorms() {
+        return sandwichNorms;
+    }
+
+    /**
+     * Returns whether queries, keys and values come from one fused projection ({@code qkv_proj}).
+     *
+     * @return true for Phi-3
+     */
+    public boolean isFusedQkv() {
+        return fusedQkv;
+    }
+
+    /**
+     * Returns whether the MLP's gate and up projections are fused ({@code gate_up_proj}).
+     *
+     * @return true for Phi-3
+     */
+    public boolean isFusedGateUp() {
+        return fusedGateUp;
+    }
+
+    /**
+     * Returns the fraction of each head that is rotated.
+     *
+     * @return {@code partial_rotary_factor}, 1 for the whole head
+     */
+    public double getPartialRotaryFactor() {
+        return partialRotaryFactor;
+    }
+
+    /**
+     * Returns the rotated width of each head, {@code (int) (head_dim * partial_rotary_factor)}.
+     *
+     * @return the rotated width
+     */
+    public int getRotaryDim() {
+        return (int) (headDim * partialRotaryFactor);
+    }
+
+    /**
+     * Returns the attention type of every layer.
+     *
+     * @return one entry per layer
+     */
+    public List<AttentionType> getLayerTypes() {
+        return layerTypes;
+    }
+
+    /**
+     * Returns the attention type of one layer.
+     *
+     * @param layer the layer index
+     * @return the type
+     */
+    public AttentionType getLayerType(int layer) {
+        return layerTypes.get(layer);
+    }
+
+    /**
+     * Returns the window of the sliding-attention layers.
+     *
+     * @return {@code sliding_window}, 0 when no layer slides
+     */
+    public int getSlidingWindow() {
+        return slidingWindow;
+    }
+
+    /**
+     * Returns the rotary settings of the full-attention layers.
+     *
+     * @return the base frequency and scaling
+     */
+    public RopeScaling getRope() {
+        return rope;
+    }
+
+    /**
+     * Returns the rotary settings of a kind of layer.
+     *
+     * @param type the attention type
+     * @return the settings (Gemma 3's local base frequency for sliding layers)
+     */
+    public RopeScaling getRope(AttentionType type) {
+        return type == AttentionType.SLIDING ? localRope : rope;
+    }
+
+    /**
+     * Returns the mixture-of-experts settings.
+     *
+     * @return the settings, or null for a dense model
+     */
+    public MoeConfig getMoe() {
+        return moe;
     }
 
     /**
@@ -498,12 +564,17 @@ public final class DecoderConfig {
                 + vocabSize
                 + ", tied="
                 + tieWordEmbeddings
+                + ", layerTypes="
+                + layerTypes
+                + ", slidingWindow="
+                + slidingWindow
                 + ", "
                 + rope
+                + (moe == null ? "" : ", " + moe)
                 + '}';
     }
 
-    /** Builds a {@link DecoderConfig} in code. */
+    /** Builds a {@link DecoderConfig}. */
     public static final class Builder {
 
         private String modelType = "llama";
@@ -516,20 +587,35 @@ public final class DecoderConfig {
         private int vocabSize;
         private int maxPositionEmbeddings = 2048;
         private double rmsNormEps = 1e-6;
-        private RopeScaling rope = RopeScaling.none(10000.0);
+        private boolean normOffset;
         private boolean tieWordEmbeddings;
+        private boolean scaleEmbeddings;
         private boolean qkvBias;
         private boolean outputBias;
         private boolean mlpBias;
+        private MlpActivation activation = MlpActivation.SILU;
+        private boolean queryKeyNorm;
+        private double queryPreAttnScalar;
+        private double attnLogitSoftcapping;
+        private double finalLogitSoftcapping;
+        private boolean sandwichNorms;
+        private boolean fusedQkv;
+        private boolean fusedGateUp;
+        private double partialRotaryFactor = 1;
+        private List<AttentionType> layerTypes;
+        private int slidingWindow;
+        private RopeScaling rope = RopeScaling.none(10000.0);
+        private RopeScaling localRope;
+        private MoeConfig moe;
         private Integer bosTokenId;
         private List<Long> eosTokenIds = Collections.emptyList();
 
         Builder() {}
 
         /**
-         * Sets the architecture name.
+         * Sets the architecture name (default {@code llama}).
          *
-         * @param modelType one of {@link #SUPPORTED_MODEL_TYPES}
+         * @param modelType the {@code model_type}
          * @return this builder
          */
         public Builder setModelType(String modelType) {
@@ -549,7 +635,7 @@ public final class DecoderConfig {
         }
 
         /**
-         * Sets the inner width of the MLP.
+         * Sets the inner width of the dense MLPs.
          *
          * @param intermediateSize {@code intermediate_size}
          * @return this builder
@@ -637,13 +723,13 @@ public final class DecoderConfig {
         }
 
         /**
-         * Sets the rotary embedding settings (default: theta 10000, no scaling).
+         * Sets whether the RMS norms multiply by {@code 1 + weight} (default false).
          *
-         * @param rope the settings
+         * @param normOffset true for Gemma's norms
          * @return this builder
          */
-        public Builder optRope(RopeScaling rope) {
-            this.rope = rope;
+        public Builder optNormOffset(boolean normOffset) {
+            this.normOffset = normOffset;
             return this;
         }
 
@@ -655,6 +741,17 @@ public final class DecoderConfig {
          */
         public Builder optTieWordEmbeddings(boolean tieWordEmbeddings) {
             this.tieWordEmbeddings = tieWordEmbeddings;
+            return this;
+        }
+
+        /**
+         * Sets whether the embeddings are multiplied by {@code sqrt(hidden_size)} (default false).
+         *
+         * @param scaleEmbeddings true for Gemma
+         * @return this builder
+         */
+        public Builder optScaleEmbeddings(boolean scaleEmbeddings) {
+            this.scaleEmbeddings = scaleEmbeddings;
             return this;
         }
 
@@ -692,12 +789,168 @@ public final class DecoderConfig {
         }
 
         /**
+         * Sets the activation of the gated MLPs (default {@link MlpActivation#SILU}).
+         *
+         * @param activation the activation
+         * @return this builder
+         */
+        public Builder optActivation(MlpActivation activation) {
+            this.activation = activation;
+            return this;
+        }
+
+        /**
+         * Sets whether queries and keys get per-head RMS norms (default false).
+         *
+         * @param queryKeyNorm true for {@code q_norm} and {@code k_norm}
+         * @return this builder
+         */
+        public Builder optQueryKeyNorm(boolean queryKeyNorm) {
+            this.queryKeyNorm = queryKeyNorm;
+            return this;
+        }
+
+        /**
+         * Sets the scalar of the attention scale {@code scalar^-0.5} (default: {@code head_dim}).
+         *
+         * @param queryPreAttnScalar {@code query_pre_attn_scalar}, 0 for the default
+         * @return this builder
+         */
+        public Builder optQueryPreAttnScalar(double queryPreAttnScalar) {
+            this.queryPreAttnScalar = queryPreAttnScalar;
+            return this;
+        }
+
+        /**
+         * Sets the soft cap of the attention scores (default 0: none).
+         *
+         * @param cap {@code attn_logit_softcapping}
+         * @return this builder
+         */
+        public Builder optAttnLogitSoftcapping(double cap) {
+            this.attnLogitSoftcapping = cap;
+            return this;
+        }
+
+        /**
+         * Sets the soft cap of the output logits (default 0: none).
+         *
+         * @param cap {@code final_logit_softcapping}
+         * @return this builder
+         */
+        public Builder optFinalLogitSoftcapping(double cap) {
+            this.finalLogitSoftcapping = cap;
+            return this;
+        }
+
+        /**
+         * Sets whether each layer normalizes its attention and MLP outputs too (default false).
+         *
+         * @param sandwichNorms true for Gemma's four norms per layer
+         * @return this builder
+         */
+        public Builder optSandwichNorms(boolean sandwichNorms) {
+            this.sandwichNorms = sandwichNorms;
+            return this;
+        }
+
+        /**
+         * Sets whether q, k and v come from one fused {@code qkv_proj} (default false).
+         *
+         * @param fusedQkv true for Phi-3
+         * @return this builder
+         */
+        public Builder optFusedQkv(boolean fusedQkv) {
+            this.fusedQkv = fusedQkv;
+            return this;
+        }
+
+        /**
+         * Sets whether gate and up are one fused {@code gate_up_proj} (default false).
+         *
+         * @param fusedGateUp true for Phi-3
+         * @return this builder
+         */
+        public Builder optFusedGateUp(boolean fusedGateUp) {
+            this.fusedGateUp = fusedGateUp;
+            return this;
+        }
+
+        /**
+         * Sets the fraction of each head that is rotated (default 1).
+         *
+         * @param partialRotaryFactor {@code partial_rotary_factor}
+         * @return this builder
+         */
+        public Builder optPartialRotaryFactor(double partialRotaryFactor) {
+            this.partialRotaryFactor = partialRotaryFactor;
+            return this;
+        }
+
+        /**
+         * Sets the attention type of every layer (default: all full attention).
+         *
+         * @param layerTypes one entry per layer
+         * @return this builder
+         */
+        public Builder optLayerTypes(List<AttentionType> layerTypes) {
+            this.layerTypes = layerTypes;
+            return this;
+        }
+
+        /**
+         * Sets the window of the sliding-attention layers (default 0: none).
+         *
+         * @param slidingWindow {@code sliding_window}
+         * @return this builder
+         */
+        public Builder optSlidingWindow(int slidingWindow) {
+            this.slidingWindow = slidingWindow;
+            return this;
+        }
+
+        /**
+         * Sets the rotary settings (default: theta 10000, no scaling), of every layer unless {@link
+         * #optLocalRope(RopeScaling)} sets those of the sliding layers.
+         *
+         * @param rope the settings
+         * @return this builder
+         */
+        public Builder optRope(RopeScaling rope) {
+            this.rope = rope;
+            return this;
+        }
+
+        /**
+         * Sets the rotary settings of the sliding-attention layers (default: those of {@link
+         * #optRope(RopeScaling)}).
+         *
+         * @param localRope the settings
+         * @return this builder
+         */
+        public Builder optLocalRope(RopeScaling localRope) {
+            this.localRope = localRope;
+            return this;
+        }
+
+        /**
+         * Sets the mixture-of-experts settings (default null: dense).
+         *
+         * @param moe the settings
+         * @return this builder
+         */
+        public Builder optMoe(MoeConfig moe) {
+            this.moe = moe;
+            return this;
+        }
+
+        /**
          * Sets the begin-of-sequence token id.
          *
          * @param bosTokenId {@code bos_token_id}
          * @return this builder
          */
-        public Builder optBosTokenId(int bosTokenId) {
+        public Builder optBosTokenId(Integer bosTokenId) {
             this.bosTokenId = bosTokenId;
             return this;
         }
@@ -720,13 +973,6 @@ public final class DecoderConfig {
          * @throws IllegalArgumentException naming the first invalid field
          */
         public DecoderConfig build() {
-            if (!SUPPORTED_MODEL_TYPES.contains(modelType)) {
-                throw new IllegalArgumentException(
-                        "Unsupported model_type '"
-                                + modelType
-                                + "'; supported: "
-                                + SUPPORTED_MODEL_TYPES);
-            }
             return new DecoderConfig(this);
         }
     }

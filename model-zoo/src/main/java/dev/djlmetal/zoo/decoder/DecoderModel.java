@@ -9,10 +9,22 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.EnumMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
 
 /**
- * The decoder stack without the output projection: token embedding, decoder layers and the final
- * norm. Children: {@code embed_tokens}, {@code layers}, {@code norm}.
+ * The decoder stack without the output projection: token embedding (multiplied by {@code
+ * sqrt(hidden_size)} for Gemma), decoder layers and the final norm. Children: {@code embed_tokens},
+ * {@code layers}, {@code norm}.
+ *
+ * <p>It computes the positions, the rotary tables of each kind of layer (Gemma 3's sliding layers
+ * have their own base frequency) and the additive attention bias of each kind: causal, plus the
+ * window for sliding-attention layers (a query at position {@code i} sees keys {@code j} with
+ * {@code i - window < j <= i}, counted in cache slots as transformers does), plus the padding of
+ * the attention mask. The window is applied across the key/value cache too: cached keys older than
+ * the window stay in the cache (its positions stay exact) but are masked.
  *
  * <p>Input and output NDLists follow {@link CausalLM}, except that the first output is the final
  * hidden state {@code [B, S, hidden]} instead of the logits.
@@ -25,7 +37,7 @@ public class DecoderModel extends AbstractBlock {
     private static final byte VERSION = 1;
 
     private final DecoderConfig config;
-    private final RotaryEmbedding rotary;
+    private final Map<AttentionType, RotaryEmbedding> rotary = new EnumMap<>(AttentionType.class);
 
     private Block embedTokens;
     private Block layers;
@@ -39,13 +51,29 @@ public class DecoderModel extends AbstractBlock {
     public DecoderModel(DecoderConfig config) {
         super(VERSION);
         this.config = config;
-        rotary = new RotaryEmbedding(config.getRope(), config.getHeadDim());
+        for (AttentionType type : new LinkedHashSet<>(config.getLayerTypes())) {
+            RopeScaling rope = config.getRope(type);
+            RotaryEmbedding same = null;
+            for (Map.Entry<AttentionType, RotaryEmbedding> e : rotary.entrySet()) {
+                if (config.getRope(e.getKey()).equals(rope)) {
+                    same = e.getValue();
+                }
+            }
+            rotary.put(
+                    type, same != null ? same : new RotaryEmbedding(rope, config.getRotaryDim()));
+        }
         embedTokens =
                 addChildBlock(
                         "embed_tokens",
                         new DecoderEmbedding(config.getVocabSize(), config.getHiddenSize()));
         layers = addChildBlock("layers", new DecoderLayerStack(config));
-        norm = addChildBlock("norm", new RmsNorm(config.getHiddenSize(), config.getRmsNormEps()));
+        norm =
+                addChildBlock(
+                        "norm",
+                        new RmsNorm(
+                                config.getHiddenSize(),
+                                config.getRmsNormEps(),
+                                config.isNormOffset()));
     }
 
     /**
@@ -58,12 +86,13 @@ public class DecoderModel extends AbstractBlock {
     }
 
     /**
-     * Returns the rotary embedding.
+     * Returns the rotary embedding of a kind of layer.
      *
-     * @return the rotary embedding of this model
+     * @param type the attention type
+     * @return the rotary embedding, or null when no layer has this type
      */
-    public RotaryEmbedding getRotary() {
-        return rotary;
+    public RotaryEmbedding getRotary(AttentionType type) {
+        return rotary.get(type);
     }
 
     /** {@inheritDoc} */
@@ -84,36 +113,63 @@ public class DecoderModel extends AbstractBlock {
             positions = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0);
             positions = positions.get(":, {}:", past);
         }
-        NDList cosSin = rotary.cosSin(manager, positions);
 
         NDArray hidden = embedTokens.forward(ps, new NDList(ids), training).head();
-        NDList layerIn = new NDList(hidden, cosSin.get(0), cosSin.get(1));
+        if (config.isScaleEmbeddings()) {
+            // transformers multiplies by sqrt(hidden_size) rounded to the hidden states' type
+            hidden = hidden.mul((float) Math.sqrt(config.getHiddenSize()));
+        }
+        NDList layerIn = new NDList(hidden);
         layerIn.addAll(in.getPast());
-        NDArray bias = attentionBias(manager, past, seq, mask);
-        if (bias != null) {
-            layerIn.add(bias);
+        Map<RotaryEmbedding, NDList> tables = new IdentityHashMap<>();
+        for (Map.Entry<AttentionType, RotaryEmbedding> e : rotary.entrySet()) {
+            AttentionType type = e.getKey();
+            NDList cosSin = tables.get(e.getValue());
+            if (cosSin == null) {
+                cosSin = e.getValue().cosSin(manager, positions);
+                tables.put(e.getValue(), cosSin);
+            } else {
+                // the same tables for another attention type: views under their own names
+                cosSin = new NDList(view(cosSin.get(0)), view(cosSin.get(1)));
+            }
+            cosSin.get(0).setName(DecoderLayerStack.cosName(type));
+            cosSin.get(1).setName(DecoderLayerStack.sinName(type));
+            layerIn.addAll(cosSin);
+            NDArray bias = attentionBias(manager, past, seq, mask, type);
+            if (bias != null) {
+                bias.setName(DecoderLayerStack.biasName(type));
+                layerIn.add(bias);
+            }
         }
         NDList out = layers.forward(ps, layerIn, training);
         out.set(0, norm.forward(ps, new NDList(out.head()), training).head());
         return out;
     }
 
-    private static NDArray attentionBias(NDManager manager, long past, long seq, NDArray mask) {
+    private static NDArray view(NDArray array) {
+        return array.reshape(array.getShape());
+    }
+
+    private NDArray attentionBias(
+            NDManager manager, long past, long seq, NDArray mask, AttentionType type) {
         long total = past + seq;
+        int window = config.getSlidingWindow();
+        boolean sliding = type == AttentionType.SLIDING && total > window;
         NDArray bias = null;
-        if (seq > 1) {
+        if (seq > 1 || sliding) {
             NDArray keys = manager.arange(0, total, 1, DataType.INT64).reshape(1, total);
             NDArray queries = manager.arange(past, total, 1, DataType.INT64).reshape(seq, 1);
-            bias = keys.gt(queries).toType(DataType.FLOAT32, false).mul(MASKED);
+            NDArray masked = keys.gt(queries);
+            if (sliding) {
+                masked = masked.logicalOr(queries.sub(keys).gte(window));
+            }
+            bias = masked.toType(DataType.FLOAT32, false).mul(MASKED);
             bias = bias.reshape(1, 1, seq, total);
         }
         if (mask != null) {
             NDArray padding = mask.toType(DataType.FLOAT32, false).neg().add(1).mul(MASKED);
             padding = padding.reshape(mask.getShape().get(0), 1, 1, total);
             bias = bias == null ? padding : bias.add(padding);
-        }
-        if (bias != null) {
-            bias.setName(DecoderLayer.ATTENTION_BIAS);
         }
         return bias;
     }
@@ -125,8 +181,7 @@ public class DecoderModel extends AbstractBlock {
         Shape ids = inputShapes[0];
         Shape hidden = ids.add(config.getHiddenSize());
         embedTokens.initialize(manager, dataType, ids);
-        int headDim = config.getHeadDim();
-        Shape rope = new Shape(1, 1, ids.get(1), headDim);
+        Shape rope = new Shape(1, 1, ids.get(1), config.getRotaryDim());
         layers.initialize(manager, dataType, hidden, rope, rope);
         norm.initialize(manager, dataType, hidden);
     }

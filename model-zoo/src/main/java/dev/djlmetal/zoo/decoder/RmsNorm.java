@@ -11,9 +11,10 @@ import ai.djl.util.PairList;
 
 /**
  * Root-mean-square layer normalization: {@code y = x / sqrt(mean(x^2) + eps) * weight} over the
- * last axis, computed in float32 whatever the input data type.
+ * last axis, computed in float32 whatever the input data type. Gemma's variant multiplies by {@code
+ * 1 + weight} instead (its checkpoints store the offset from one), in float32 before the cast back.
  *
- * <p>Its single parameter is {@code weight} ({@code [size]}, initialized to ones).
+ * <p>Its single parameter is {@code weight} ({@code [size]}).
  */
 public class RmsNorm extends AbstractBlock {
 
@@ -22,6 +23,7 @@ public class RmsNorm extends AbstractBlock {
     private final Parameter weight;
     private final float eps;
     private final int size;
+    private final boolean offset;
 
     /**
      * Creates the norm.
@@ -30,9 +32,21 @@ public class RmsNorm extends AbstractBlock {
      * @param eps the epsilon added to the mean square
      */
     public RmsNorm(int size, double eps) {
+        this(size, eps, false);
+    }
+
+    /**
+     * Creates the norm, multiplying by {@code weight} or by {@code 1 + weight}.
+     *
+     * @param size the width of the normalized (last) axis
+     * @param eps the epsilon added to the mean square
+     * @param offset true to multiply by {@code 1 + weight} (Gemma)
+     */
+    public RmsNorm(int size, double eps, boolean offset) {
         super(VERSION);
         this.eps = (float) eps;
         this.size = size;
+        this.offset = offset;
         weight =
                 addParameter(
                         Parameter.builder()
@@ -50,14 +64,18 @@ public class RmsNorm extends AbstractBlock {
             PairList<String, Object> params) {
         NDArray x = inputs.head();
         NDArray w = parameterStore.getValue(weight, x.getDevice(), training);
-        return new NDList(normalize(x, w, eps));
+        return new NDList(normalize(x, w, eps, offset));
     }
 
-    static NDArray normalize(NDArray x, NDArray weight, float eps) {
+    static NDArray normalize(NDArray x, NDArray weight, float eps, boolean offset) {
         DataType type = x.getDataType();
         NDArray xf = type == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
         NDArray rms = xf.square().mean(new int[] {-1}, true).add(eps).sqrt();
         NDArray normed = xf.div(rms);
+        if (offset) {
+            normed = normed.mul(weight.toType(DataType.FLOAT32, false).add(1f));
+            return type == DataType.FLOAT32 ? normed : normed.toType(type, false);
+        }
         if (type != DataType.FLOAT32) {
             normed = normed.toType(type, false);
         }

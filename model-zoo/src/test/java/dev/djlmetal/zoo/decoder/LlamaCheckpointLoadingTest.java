@@ -168,8 +168,8 @@ class LlamaCheckpointLoadingTest {
     void unsupportedModelTypeIsNamed() {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
         InMemoryTensors t = floatTensors(json);
-        json.addProperty("model_type", "gemma3");
-        assertError(json, t, Collections.emptyMap(), "Unsupported model_type 'gemma3'");
+        json.addProperty("model_type", "gpt_neox");
+        assertError(json, t, Collections.emptyMap(), "Unsupported model_type 'gpt_neox'");
     }
 
     @Test

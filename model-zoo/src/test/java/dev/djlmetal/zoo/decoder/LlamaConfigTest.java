@@ -93,7 +93,12 @@ class LlamaConfigTest {
                 assertThrows(
                         IllegalArgumentException.class, () -> parse("\"model_type\": \"gpt2\""));
         assertTrue(e.getMessage().contains("gpt2"), e.getMessage());
-        assertTrue(e.getMessage().contains("[llama, mistral, qwen2]"), e.getMessage());
+        assertTrue(
+                e.getMessage()
+                        .contains(
+                                "[gemma2, gemma3, gemma3_text, llama, ministral, mistral, mixtral,"
+                                        + " phi3, qwen2, qwen2_moe, qwen3, qwen3_moe]"),
+                e.getMessage());
     }
 
     @Test
