@@ -18,7 +18,7 @@ _COMMON = dict(
     num_attention_heads=4,
     num_key_value_heads=2,
     head_dim=16,
-    intermediate_size=128,
+    intermediate_size=64,
     max_position_embeddings=64,
     rms_norm_eps=1e-6,
     bos_token_id=1,
@@ -42,6 +42,7 @@ CASES = [
         model_type="llama",
         attempts=[
             _cfg(
+                intermediate_size=128,  # down_proj has K=128: group size 128 is covered
                 tie_word_embeddings=True,
                 rope_parameters=dict(
                     rope_type="llama3",
@@ -87,7 +88,8 @@ CASES = [
         model_type="qwen3",
         attempts=[
             _cfg(
-                head_dim=32,
+                head_dim=32,  # independent of hidden_size / heads; o_proj has K=128
+                num_key_value_heads=1,
                 tie_word_embeddings=True,
                 rope_parameters=dict(rope_type="default", rope_theta=1000000.0),
             )
@@ -174,6 +176,7 @@ CASES = [
     dict(
         name="mixtral",
         model_type="mixtral",
+        seed=2024,
         moe="mixtral",
         mlx_layout=dict(bits=3, group_size=64),
         attempts=[
@@ -202,6 +205,7 @@ CASES = [
                 num_experts_per_tok=2,
                 moe_intermediate_size=32,
                 shared_expert_intermediate_size=32,
+                intermediate_size=128,  # the dense layer 0: group size 128 is covered
                 mlp_only_layers=[0],
                 decoder_sparse_step=1,
                 norm_topk_prob=False,
@@ -219,7 +223,6 @@ CASES = [
             _cfg(
                 num_attention_heads=2,
                 num_key_value_heads=1,
-                head_dim=32,
                 tie_word_embeddings=True,
                 num_experts=4,
                 num_experts_per_tok=2,
@@ -450,7 +453,10 @@ def tf4_config(config, model_type):
         c["rope_theta"] = full.pop("rope_theta")
         if nested and "sliding_attention" in rp:
             c["rope_local_base_freq"] = rp["sliding_attention"]["rope_theta"]
-        for key in ("partial_rotary_factor", "original_max_position_embeddings"):
+        # transformers 4 kept these two at the top level for Phi-3; Llama 3.1's
+        # original_max_position_embeddings stays inside rope_scaling
+        moved = ("partial_rotary_factor", "original_max_position_embeddings") if model_type == "phi3" else ("partial_rotary_factor",)
+        for key in moved:
             if key in full:
                 c.setdefault(key, full.pop(key))
         kind = full.get("rope_type", "default")

@@ -379,7 +379,7 @@ def main():
         if args.only and case["name"] not in args.only.split(","):
             continue
         try:
-            meta = build_case(case, root, 1000 + i)
+            meta = build_case(case, root, case.get("seed", 1000 + i))
             summary[case["name"]] = "ok"
             del meta
         except Exception:  # noqa: BLE001 - keep going, report
