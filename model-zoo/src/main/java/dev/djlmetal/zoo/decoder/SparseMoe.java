@@ -27,6 +27,9 @@ import ai.djl.util.PairList;
  * renormalization ({@link MoeConfig#isNormTopKProb()}). The (token, expert) pairs are then sorted
  * by expert, gathered, pushed through the experts (one product per selected expert and projection),
  * put back in token order and weighted. Input and output: {@code [..., H]}.
+ *
+ * <p>The block is for inference: the choice of experts and the routing weights are computed in Java
+ * from the router's probabilities, outside the autograd graph, so the router gets no gradient.
  */
 public class SparseMoe extends AbstractBlock {
 
