@@ -13,6 +13,7 @@ final class LazyPreparedWeight implements AutoCloseable {
     private boolean closed;
 
     LazyPreparedWeight(QuantizedMatmul backend, QuantizedTensor weight) {
+        weight.requireMatrix("A quantized matmul backend");
         this.backend = backend;
         this.weight = weight;
     }

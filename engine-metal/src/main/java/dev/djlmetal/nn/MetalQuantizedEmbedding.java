@@ -292,6 +292,7 @@ public class MetalQuantizedEmbedding extends AbstractBlock
             if (table == null) {
                 throw new IllegalArgumentException("MetalQuantizedEmbedding needs setWeight(...)");
             }
+            table.requireMatrix("MetalQuantizedEmbedding");
             if (backend == null) {
                 backend = new NDArrayQuantizedMatmul(BackendSettings.defaults());
             }

@@ -308,6 +308,7 @@ public class MetalQuantizedLinear extends AbstractBlock implements AutoCloseable
             if (weight == null) {
                 throw new IllegalArgumentException("MetalQuantizedLinear needs setWeight(...)");
             }
+            weight.requireMatrix("MetalQuantizedLinear");
             if (bias != null) {
                 if (!bias.getShape().equals(new Shape(weight.rows()))) {
                     throw new IllegalArgumentException(

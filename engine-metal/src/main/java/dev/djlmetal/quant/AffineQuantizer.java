@@ -116,6 +116,7 @@ public final class AffineQuantizer {
      *     manager
      */
     public static NDArray dequantize(QuantizedTensor tensor) {
+        tensor.requireMatrix("AffineQuantizer.dequantize");
         long rows = tensor.rows();
         long columns = tensor.columns();
         long groups = columns / tensor.groupSize();

@@ -11,7 +11,9 @@ import dev.djlmetal.backend.Backends;
 import dev.djlmetal.backend.QuantizedMatmul;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
+import dev.djlmetal.nn.MetalQuantizedSwitchLinear;
 import dev.djlmetal.nn.QuantizableEmbedding;
+import dev.djlmetal.nn.SwitchLinear;
 import dev.djlmetal.quant.QuantizationReport.ConvertedLayer;
 import dev.djlmetal.quant.QuantizationReport.SkippedLayer;
 import java.util.ArrayList;
@@ -24,7 +26,9 @@ import java.util.stream.Collectors;
 
 /**
  * Replaces the float layers of any DJL block tree with quantized blocks: every eligible {@link
- * Linear} becomes a {@link MetalQuantizedLinear}, and every {@link QuantizableEmbedding} a {@link
+ * Linear} becomes a {@link MetalQuantizedLinear}, every eligible {@link SwitchLinear} (the stacked
+ * experts of a mixture-of-experts layer, each expert quantized like a linear layer) a {@link
+ * MetalQuantizedSwitchLinear}, and every {@link QuantizableEmbedding} a {@link
  * MetalQuantizedEmbedding} when {@link MetalConfig#isQuantizeEmbeddings()} is on or a pre-quantized
  * table is supplied.
  *
@@ -40,8 +44,8 @@ import java.util.stream.Collectors;
  * outside the tree's blocks (in collections or helper objects) are not seen. Layers are also
  * skipped, with the reason, when the configuration keeps them in float, when their input size is
  * not a multiple of the group size, when their parameters are not initialized, or when their weight
- * is not a 2-D FLOAT32 or FLOAT16 matrix. A pre-quantized tensor that cannot be put in place is an
- * error, since the float weight it stands for was never loaded.
+ * is not a FLOAT32 or FLOAT16 matrix (a 3-D stack for {@link SwitchLinear}). A pre-quantized tensor
+ * that cannot be put in place is an error, since the float weight it stands for was never loaded.
  */
 public final class MetalQuantizer {
 
@@ -184,6 +188,20 @@ public final class MetalQuantizer {
                 Parameter bias,
                 QuantizedTensor q) {
             String problem = null;
+            if (q.isStacked() != (kind == LayerKind.SWITCH)) {
+                String message =
+                        "Pre-quantized weight of "
+                                + node.path
+                                + " is "
+                                + (q.isStacked() ? "a stack of matrices " : "a matrix ")
+                                + q.logicalShape()
+                                + " but the module is "
+                                + (kind == LayerKind.SWITCH
+                                        ? "a stack of experts"
+                                        : "a " + kind.label);
+                q.close();
+                throw new IllegalArgumentException(message);
+            }
             if (weight.isInitialized() && !weight.getArray().getShape().equals(q.logicalShape())) {
                 String message =
                         "Pre-quantized weight of "
@@ -206,7 +224,7 @@ public final class MetalQuantizer {
                 throw new IllegalStateException(
                         "Module " + node.path + " has a pre-quantized weight but " + problem);
             }
-            long elements = q.rows() * q.columns();
+            long elements = q.logicalShape().size();
             long bytesBefore =
                     weight.isInitialized()
                             ? elements * weight.getArray().getDataType().getNumOfBytes()
@@ -245,17 +263,19 @@ public final class MetalQuantizer {
             }
             NDArray w = weight.getArray();
             Shape shape = w.getShape();
-            if (shape.dimension() != 2) {
-                return "weight " + shape + " is not a 2-D matrix";
+            int dims = kind == LayerKind.SWITCH ? 3 : 2;
+            if (shape.dimension() != dims) {
+                return "weight " + shape + " is not a " + dims + "-D " + kind.weightName;
             }
             DataType type = w.getDataType();
             if (type != DataType.FLOAT32 && type != DataType.FLOAT16) {
                 return "weight data type " + type.name() + " is not FLOAT32 or FLOAT16";
             }
-            if (!spec.isEligible(shape.get(1))) {
+            long columns = shape.get(dims - 1);
+            if (!spec.isEligible(columns)) {
                 return kind.columnsName
                         + ' '
-                        + shape.get(1)
+                        + columns
                         + " not divisible by group_size "
                         + spec.getGroupSize();
             }
@@ -271,12 +291,36 @@ public final class MetalQuantizer {
 
         private static QuantizedTensor quantizeScoped(NDArray w, QuantSpec spec) {
             try (NDScope scope = new NDScope()) {
-                QuantizedTensor q =
-                        AffineQuantizer.quantize(w, spec.getBits(), spec.getGroupSize());
+                Shape shape = w.getShape();
+                QuantizedTensor q;
+                if (shape.dimension() == 3) {
+                    // the rows of every expert are independent groups: quantize the stack as one
+                    // [E * N, K] matrix, then give the arrays their leading expert axis back
+                    long experts = shape.get(0);
+                    long rows = shape.get(1);
+                    QuantizedTensor flat =
+                            AffineQuantizer.quantize(
+                                    w.reshape(experts * rows, shape.get(2)),
+                                    spec.getBits(),
+                                    spec.getGroupSize());
+                    q =
+                            new QuantizedTensor(
+                                    stackOf(flat.packed(), experts, rows),
+                                    stackOf(flat.scales(), experts, rows),
+                                    stackOf(flat.biases(), experts, rows),
+                                    spec.getBits(),
+                                    spec.getGroupSize());
+                } else {
+                    q = AffineQuantizer.quantize(w, spec.getBits(), spec.getGroupSize());
+                }
                 NDScope.unregister(q.packed(), q.scales(), q.biases());
                 scope.suppressNotUsedWarning();
                 return q;
             }
+        }
+
+        private static NDArray stackOf(NDArray flat, long experts, long rows) {
+            return flat.reshape(experts, rows, flat.getShape().get(1));
         }
 
         private void place(BlockTree.Node node, LayerKind kind, QuantizedTensor q, Parameter bias) {
@@ -287,6 +331,12 @@ public final class MetalQuantizer {
                         MetalQuantizedLinear.builder()
                                 .setWeight(q)
                                 .optBias(bias == null ? null : bias.getArray())
+                                .optBackend(matmul)
+                                .build();
+            } else if (kind == LayerKind.SWITCH) {
+                replacement =
+                        MetalQuantizedSwitchLinear.builder()
+                                .setWeight(q)
                                 .optBackend(matmul)
                                 .build();
             } else {
@@ -314,22 +364,36 @@ public final class MetalQuantizer {
 
     /** The kinds of float layers the quantizer converts. */
     private enum LayerKind {
-        LINEAR("linear", "in_features", MetalQuantizedLinear.class),
-        EMBEDDING("embedding", "embedding_size", MetalQuantizedEmbedding.class);
+        LINEAR("linear", "in_features", "matrix", MetalQuantizedLinear.class),
+        SWITCH(
+                "experts",
+                "in_features",
+                "stack of expert matrices",
+                MetalQuantizedSwitchLinear.class),
+        EMBEDDING("embedding", "embedding_size", "matrix", MetalQuantizedEmbedding.class);
 
         final String label;
         final String columnsName;
+        final String weightName;
         final Class<? extends Block> replacement;
 
-        LayerKind(String label, String columnsName, Class<? extends Block> replacement) {
+        LayerKind(
+                String label,
+                String columnsName,
+                String weightName,
+                Class<? extends Block> replacement) {
             this.label = label;
             this.columnsName = columnsName;
+            this.weightName = weightName;
             this.replacement = replacement;
         }
 
         static LayerKind of(Block block) {
             if (block instanceof Linear) {
                 return LINEAR;
+            }
+            if (block instanceof SwitchLinear) {
+                return SWITCH;
             }
             if (block instanceof QuantizableEmbedding) {
                 return EMBEDDING;
@@ -338,7 +402,7 @@ public final class MetalQuantizer {
         }
 
         Parameter weight(Block block) {
-            if (this == LINEAR) {
+            if (this == LINEAR || this == SWITCH) {
                 return block.getDirectParameters().get("weight");
             }
             return ((QuantizableEmbedding) block).getEmbeddingWeight();

@@ -5,13 +5,16 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
- * An affine group-quantized weight matrix {@code W[N, K]}: packed codes, one scale and one bias per
- * group.
+ * An affine group-quantized weight matrix {@code W[N, K]}, or a stack of {@code E} such matrices
+ * {@code W[E, N, K]} (the experts of a mixture-of-experts layer): packed codes, one scale and one
+ * bias per group.
  *
  * <p>{@code W[n, k] ~ q[n, k] * scales[n, k / groupSize] + biases[n, k / groupSize]}. The codes of
  * a row form one little-endian, least-significant-bit-first bit stream stored as uint32 words;
  * since DJL cannot hold UINT32 arrays, {@link #packed()} is an INT32 array holding the same bit
- * pattern.
+ * pattern. A stack has one more leading axis on all three arrays ({@code [E, N, K * bits / 32]} and
+ * {@code [E, N, K / groupSize]}); {@link #slice(int)} views one of its matrices. Backends and
+ * quantized layers take matrices only.
  *
  * <p>The tensor owns its three arrays: {@link #close()} closes them.
  */
@@ -48,9 +51,14 @@ public final class QuantizedTensor implements AutoCloseable {
         }
         Shape ps = packed.getShape();
         Shape ss = scales.getShape();
-        if (ps.dimension() != 2 || ss.dimension() != 2) {
+        int dims = ps.dimension();
+        if ((dims != 2 && dims != 3) || ss.dimension() != dims) {
             throw new IllegalArgumentException(
-                    "Packed weight and scales must be 2-D, got " + ps + " and " + ss);
+                    "Packed weight and scales must both be 2-D (a matrix) or both 3-D (a stack of"
+                            + " matrices), got "
+                            + ps
+                            + " and "
+                            + ss);
         }
         if (!ss.equals(biases.getShape())) {
             throw new IllegalArgumentException(
@@ -63,17 +71,19 @@ public final class QuantizedTensor implements AutoCloseable {
                             + " and "
                             + biases.getDataType());
         }
-        if (ps.get(0) != ss.get(0)) {
+        if (!ps.slice(0, dims - 1).equals(ss.slice(0, dims - 1))) {
             throw new IllegalArgumentException(
                     "Packed weight "
                             + ps
                             + " and scales "
                             + ss
-                            + " disagree on the number of rows");
+                            + " disagree on the number of "
+                            + (dims == 3 ? "matrices or rows" : "rows"));
         }
-        long fromPacked = ps.get(1) * 32 / spec.getBits();
-        long fromScales = ss.get(1) * spec.getGroupSize();
-        if (ps.get(1) * 32 % spec.getBits() != 0 || fromPacked != fromScales) {
+        long words = ps.get(dims - 1);
+        long fromPacked = words * 32 / spec.getBits();
+        long fromScales = ss.get(dims - 1) * spec.getGroupSize();
+        if (words * 32 % spec.getBits() != 0 || fromPacked != fromScales) {
             throw new IllegalArgumentException(
                     "Packed weight "
                             + ps
@@ -91,9 +101,66 @@ public final class QuantizedTensor implements AutoCloseable {
     }
 
     /**
+     * Returns whether this is a stack of matrices ({@code [E, N, K]}) rather than one matrix.
+     *
+     * @return true for a stack
+     */
+    public boolean isStacked() {
+        return packed.getShape().dimension() == 3;
+    }
+
+    /**
+     * Returns the number of matrices.
+     *
+     * @return E for a stack, 1 for a matrix
+     */
+    public long stackSize() {
+        return isStacked() ? packed.getShape().get(0) : 1;
+    }
+
+    /**
+     * Returns one matrix of a stack, as views of this tensor's arrays (no copy). The slice shares
+     * the data of this tensor, which keeps owning it: close the slice when done with it, and do not
+     * use it after this tensor is closed.
+     *
+     * @param index the matrix, {@code 0 <= index < stackSize()}
+     * @return the matrix {@code [N, K]}
+     * @throws IllegalStateException when this tensor is a single matrix
+     * @throws IndexOutOfBoundsException when the index is outside the stack
+     */
+    public QuantizedTensor slice(int index) {
+        if (!isStacked()) {
+            throw new IllegalStateException("slice(i) needs a stack of matrices, got " + this);
+        }
+        if (index < 0 || index >= stackSize()) {
+            throw new IndexOutOfBoundsException(
+                    "Matrix " + index + " of a stack of " + stackSize() + ": " + this);
+        }
+        return new QuantizedTensor(
+                packed.get(index), scales.get(index), biases.get(index), bits(), groupSize());
+    }
+
+    /**
+     * Checks that this is a single matrix, for operations defined on matrices only.
+     *
+     * @param operation what needs the matrix, for the message
+     * @throws IllegalArgumentException for a stack of matrices
+     */
+    public void requireMatrix(String operation) {
+        if (isStacked()) {
+            throw new IllegalArgumentException(
+                    operation
+                            + " takes one quantized matrix [N, K], got the stack "
+                            + this
+                            + "; use slice(i) for its matrices");
+        }
+    }
+
+    /**
      * Returns the packed codes.
      *
-     * @return INT32 {@code [N, K * bits / 32]} holding the uint32 bit pattern
+     * @return INT32 {@code [N, K * bits / 32]} ({@code [E, N, K * bits / 32]} for a stack) holding
+     *     the uint32 bit pattern
      */
     public NDArray packed() {
         return packed;
@@ -102,7 +169,8 @@ public final class QuantizedTensor implements AutoCloseable {
     /**
      * Returns the per-group scales.
      *
-     * @return {@code [N, K / groupSize]} in the weight's float data type
+     * @return {@code [N, K / groupSize]} ({@code [E, N, K / groupSize]} for a stack) in the
+     *     weight's float data type
      */
     public NDArray scales() {
         return scales;
@@ -111,7 +179,7 @@ public final class QuantizedTensor implements AutoCloseable {
     /**
      * Returns the per-group biases (the {@code biases} or {@code qbiases} of checkpoints).
      *
-     * @return {@code [N, K / groupSize]} in the weight's float data type
+     * @return the same shape and data type as the scales
      */
     public NDArray biases() {
         return biases;
@@ -145,12 +213,13 @@ public final class QuantizedTensor implements AutoCloseable {
     }
 
     /**
-     * Returns the number of output features N (rows).
+     * Returns the number of output features N (rows) of the matrix, or of each matrix of a stack.
      *
      * @return N
      */
     public long rows() {
-        return packed.getShape().get(0);
+        Shape shape = packed.getShape();
+        return shape.get(shape.dimension() - 2);
     }
 
     /**
@@ -159,16 +228,19 @@ public final class QuantizedTensor implements AutoCloseable {
      * @return K
      */
     public long columns() {
-        return scales.getShape().get(1) * spec.getGroupSize();
+        Shape shape = scales.getShape();
+        return shape.get(shape.dimension() - 1) * spec.getGroupSize();
     }
 
     /**
-     * Returns the logical shape of the dequantized matrix.
+     * Returns the logical shape of the dequantized matrix or stack.
      *
-     * @return {@code [N, K]}
+     * @return {@code [N, K]}, or {@code [E, N, K]} for a stack
      */
     public Shape logicalShape() {
-        return new Shape(rows(), columns());
+        return isStacked()
+                ? new Shape(stackSize(), rows(), columns())
+                : new Shape(rows(), columns());
     }
 
     /**

@@ -299,6 +299,7 @@ public final class ReferenceQuantizer {
          * @throws IllegalArgumentException when the scales are neither float32 nor float16
          */
         public static Result fromTensor(QuantizedTensor tensor) {
+            tensor.requireMatrix("ReferenceQuantizer.Result.fromTensor");
             DataType scaleType = tensor.scales().getDataType();
             checkScaleType(scaleType);
             int[] packed = tensor.packed().toIntArray();

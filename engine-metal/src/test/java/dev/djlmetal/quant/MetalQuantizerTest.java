@@ -25,11 +25,14 @@ import ai.djl.util.PairList;
 import dev.djlmetal.nn.ArrayAsserts;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
+import dev.djlmetal.nn.MetalQuantizedSwitchLinear;
 import dev.djlmetal.nn.PlainQuantizedMatrix;
 import dev.djlmetal.nn.QuantizableEmbedding;
+import dev.djlmetal.nn.SwitchLinear;
 import dev.djlmetal.nn.TestBlocks;
 import dev.djlmetal.nn.TokenEmbedding;
 import dev.djlmetal.testing.FloatErrorBounds;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -141,6 +144,95 @@ class MetalQuantizerTest {
                         ArrayAsserts.affineMagnitudes(quantized),
                         bias);
             }
+        }
+    }
+
+    @Test
+    void expertStacksAreQuantizedExpertByExpertLikeLinearLayers() {
+        int experts = 3;
+        int n = 16;
+        int k = 96;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            NDArray w = TestBlocks.randomArray(manager, new Shape(experts, n, k), 77);
+            float[] dense = w.toFloatArray();
+            SequentialBlock net = new SequentialBlock();
+            SwitchLinear stack = new SwitchLinear(experts, n, k);
+            stack.getParameters().get("weight").setArray(w);
+            net.add(stack);
+            MetalConfig config = EIGHT_BIT.toBuilder().optBits(3).optGroupSize(32).build();
+
+            QuantizationReport report = MetalQuantizer.quantize(net, config);
+
+            assertEquals(List.of("0"), report.getConvertedPaths());
+            assertEquals("experts", report.getConverted().get(0).getKind());
+            assertEquals(new Shape(experts, n, k), report.getConverted().get(0).getShape());
+            MetalQuantizedSwitchLinear q =
+                    assertInstanceOf(
+                            MetalQuantizedSwitchLinear.class, net.getChildren().valueAt(0));
+            QuantizedTensor stacked = q.getQuantizedWeight();
+            assertEquals(new Shape(experts, n, k * 3 / 32), stacked.packed().getShape());
+            for (int e = 0; e < experts; e++) {
+                float[] expert = new float[n * k];
+                System.arraycopy(dense, e * n * k, expert, 0, n * k);
+                ReferenceQuantizer.Result reference =
+                        ReferenceQuantizer.quantize(expert, n, k, 3, 32);
+                try (QuantizedTensor slice = stacked.slice(e)) {
+                    ReferenceQuantizer.Result actual = ReferenceQuantizer.fromTensor(slice);
+                    assertTrue(
+                            Arrays.equals(reference.packed(), actual.packed()),
+                            "codes of expert " + e);
+                    assertTrue(
+                            Arrays.equals(reference.scales(), actual.scales()),
+                            "scales of expert " + e);
+                    assertTrue(
+                            Arrays.equals(reference.biases(), actual.biases()),
+                            "biases of expert " + e);
+                }
+            }
+            // an input width the group size does not divide keeps the stack in float
+            SequentialBlock narrow = new SequentialBlock();
+            SwitchLinear floatStack = new SwitchLinear(2, 8, 48);
+            floatStack
+                    .getParameters()
+                    .get("weight")
+                    .setArray(TestBlocks.randomArray(manager, new Shape(2, 8, 48), 5));
+            narrow.add(floatStack);
+            QuantizationReport skipped =
+                    MetalQuantizer.quantize(narrow, EIGHT_BIT.toBuilder().optGroupSize(32).build());
+            assertEquals(List.of("0"), skipped.getSkippedPaths());
+            assertTrue(
+                    skipped.getSkipped()
+                            .get(0)
+                            .getReason()
+                            .contains("48 not divisible by group_size 32"),
+                    skipped.getSkipped().get(0).getReason());
+            assertSame(floatStack, narrow.getChildren().valueAt(0));
+        }
+    }
+
+    @Test
+    void aPreQuantizedStackForALinearLayerIsAnError() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            SequentialBlock net = new SequentialBlock();
+            net.add(Linear.builder().setUnits(16).optBias(false).build());
+            QuantizedTensor matrix =
+                    PlainQuantizedMatrix.random(16, 64, 4, 32, 3)
+                            .toTensor(manager, DataType.FLOAT32);
+            QuantizedTensor stack =
+                    new QuantizedTensor(
+                            NDArrays.stack(new NDList(matrix.packed(), matrix.packed()), 0),
+                            NDArrays.stack(new NDList(matrix.scales(), matrix.scales()), 0),
+                            NDArrays.stack(new NDList(matrix.biases(), matrix.biases()), 0),
+                            4,
+                            32);
+            IllegalArgumentException e =
+                    assertThrows(
+                            IllegalArgumentException.class,
+                            () ->
+                                    MetalQuantizer.quantize(
+                                            net, EIGHT_BIT, path -> Optional.of(stack)));
+            assertTrue(e.getMessage().contains("stack of matrices"), e.getMessage());
+            assertTrue(e.getMessage().contains("linear"), e.getMessage());
         }
     }
 

@@ -4,8 +4,8 @@ import ai.djl.repository.zoo.Criteria;
 import com.google.gson.JsonObject;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.io.SafetensorsDType;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.generate.TinyLlamaDirs;
-import dev.djlmetal.zoo.llama.LlamaConfig;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import dev.djlmetal.zoo.testing.TinyWeights;
 import java.io.IOException;
@@ -30,7 +30,7 @@ final class Checkpoints {
 
     static TinyWeights weights(long seed) {
         return TinyCheckpoints.randomWeights(
-                LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson()), seed);
+                DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson()), seed);
     }
 
     static void writeFloat(Path dir, TinyWeights weights) throws IOException {

@@ -15,7 +15,7 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import dev.djlmetal.engine.loading.CheckpointFormat;
 import dev.djlmetal.quant.ReferenceQuantizer;
-import dev.djlmetal.zoo.llama.LlamaConfig;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.testing.LogitBounds;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import dev.djlmetal.zoo.testing.TinyWeights;
@@ -29,7 +29,8 @@ class CriteriaApiTest {
 
     /** Logits of the tiny checkpoints computed two ways agree within the forward pass's bound. */
     private static final LogitBounds BOUNDS =
-            LogitBounds.of(LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson()), IDS.length, 2);
+            LogitBounds.of(
+                    DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson()), IDS.length, 2);
 
     @TempDir Path dir;
     @TempDir Path other;
@@ -153,7 +154,7 @@ class CriteriaApiTest {
                         Math.max(weightError, relativeQuantizationError(weights.get(name), shape));
             }
         }
-        int layers = LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson()).getNumHiddenLayers();
+        int layers = DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson()).getNumHiddenLayers();
         double bound = 4 * layers * weightError;
         assertTrue(weightError > 0 && weightError < 0.01, "8-bit weight error " + weightError);
         assertTrue(relative < bound, "relative logit error " + relative + ", bound " + bound);

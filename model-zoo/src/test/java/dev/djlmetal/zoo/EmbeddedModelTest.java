@@ -12,11 +12,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import dev.djlmetal.engine.MetalModel;
+import dev.djlmetal.zoo.decoder.CausalLM;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.generate.GenerationConfig;
 import dev.djlmetal.zoo.generate.LlmTokenizer;
 import dev.djlmetal.zoo.generate.TextGenerator;
-import dev.djlmetal.zoo.llama.LlamaConfig;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
 import dev.djlmetal.zoo.testing.GreedyReference;
 import dev.djlmetal.zoo.testing.LogitBounds;
 import java.nio.file.Files;
@@ -90,7 +90,7 @@ class EmbeddedModelTest {
             long[] prompt = generator.getTokenizer().encode("Once upon a time");
             long[] generated = generator.generateIds(prompt);
             assertEquals(300, generated.length);
-            LlamaConfig llama = ((LlamaForCausalLM) model.getBlock()).getConfig();
+            DecoderConfig llama = ((CausalLM) model.getBlock()).getConfig();
             int exact =
                     GreedyReference.assertGreedy(
                             model.getBlock(),
@@ -117,7 +117,7 @@ class EmbeddedModelTest {
                         .build();
         try (ZooModel<NDList, NDList> model = criteria.loadModel();
                 NDManager manager = NDManager.newBaseManager("PyTorch")) {
-            LlamaConfig llama = ((LlamaForCausalLM) model.getBlock()).getConfig();
+            DecoderConfig llama = ((CausalLM) model.getBlock()).getConfig();
             long[][] inputs = new long[4][];
             float[][] alone = new float[4][];
             try (Predictor<NDList, NDList> predictor = model.newPredictor()) {

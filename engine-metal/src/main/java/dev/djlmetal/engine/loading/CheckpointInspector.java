@@ -130,13 +130,13 @@ public final class CheckpointInspector {
         String file = source.fileOf(scalesName);
         String weightName = module + ".weight";
         Shape logical = expected.get(weightName);
-        if (logical == null || logical.dimension() != 2) {
+        if (logical == null || (logical.dimension() != 2 && logical.dimension() != 3)) {
             throw new IllegalArgumentException(
                     "Unexpected tensor "
                             + scalesName
                             + " in "
                             + file
-                            + ": the model has no 2-D weight "
+                            + ": the model has no 2-D weight (or 3-D expert stack) "
                             + weightName
                             + " to quantize");
         }
@@ -190,8 +190,10 @@ public final class CheckpointInspector {
         }
         int bits = spec.get().getBits();
         int groupSize = spec.get().getGroupSize();
-        long rows = logical.get(0);
-        long columns = logical.get(1);
+        int dims = logical.dimension();
+        Shape stack = logical.slice(0, dims - 2);
+        long rows = logical.get(dims - 2);
+        long columns = logical.get(dims - 1);
         String specText = "bits=" + bits + ", group_size=" + groupSize;
         if (columns % groupSize != 0 || columns * bits % 32 != 0) {
             throw new IllegalArgumentException(
@@ -203,13 +205,14 @@ public final class CheckpointInspector {
                             + columns
                             + " input features are not divisible by the group size");
         }
-        Shape packed = new Shape(rows, columns * bits / 32);
-        Shape groups = new Shape(rows, columns / groupSize);
+        Shape packed = stack.addAll(new Shape(rows, columns * bits / 32));
+        Shape groups = stack.addAll(new Shape(rows, columns / groupSize));
         Shape actualPacked = source.shape(weightName);
         if (!actualPacked.equals(packed)) {
             String hint = "";
-            if (actualPacked.dimension() == 2 && actualPacked.get(1) * 32 % columns == 0) {
-                hint = " (its width fits bits=" + actualPacked.get(1) * 32 / columns + ")";
+            long width = actualPacked.get(actualPacked.dimension() - 1);
+            if (actualPacked.dimension() == dims && width * 32 % columns == 0) {
+                hint = " (its width fits bits=" + width * 32 / columns + ")";
             }
             throw new IllegalArgumentException(
                     "Tensor "

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The architecture comes from {@code config.json}'s {@code model_type} through the {@link
  * dev.djlmetal.engine.spi.ArchitectureProvider} SPI; the format from the config and the tensor
- * names ({@link CheckpointInspector}). Float tensors (F32, F16, BF16) become FLOAT32 parameters.
+ * names ({@link CheckpointInspector}), after the architecture has mapped the checkpoint's layout to
+ * its own ({@link ModelArchitecture#toModelLayout}). Float tensors (F32, F16, BF16) become FLOAT32
+ * parameters; a 3-D quantized tensor is the stacked experts of a mixture-of-experts layer.
  * Pre-quantized modules keep their codes (no re-quantizing) or, with {@code dequantize=true},
  * become float matrices. A float checkpoint is quantized on the fly when the options ask for it
  * ({@code bits} or {@code quantization}). The loader logs exactly one line saying which happened.
@@ -112,6 +114,7 @@ public final class CheckpointLoader {
         MetalConfig requested = MetalConfig.fromOptions(options);
         boolean onTheFly = MetalConfig.requestsQuantization(options);
         ModelArchitecture architecture = Architectures.create(config);
+        tensors = architecture.toModelLayout(tensors);
         CheckpointLayout layout = CheckpointInspector.inspect(config, tensors, architecture);
         checkFormatOption(options, layout, tensors);
         if (onTheFly && layout.getFormat() != CheckpointFormat.FLOAT) {

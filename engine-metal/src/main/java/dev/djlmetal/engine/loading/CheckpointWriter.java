@@ -14,7 +14,9 @@ import dev.djlmetal.io.SafetensorsWriter;
 import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
+import dev.djlmetal.nn.MetalQuantizedSwitchLinear;
 import dev.djlmetal.nn.QuantizableEmbedding;
+import dev.djlmetal.nn.SwitchLinear;
 import dev.djlmetal.quant.MetalConfig;
 import dev.djlmetal.quant.QuantSpec;
 import dev.djlmetal.quant.QuantizedTensor;
@@ -46,6 +48,12 @@ import java.util.Objects;
  *       modules_to_not_convert}. Mixed bit widths cannot be written in this format.
  *   <li>{@link CheckpointFormat#FLOAT}: every weight in float, quantized ones dequantized.
  * </ul>
+ *
+ * <p>The stacked experts of a mixture-of-experts layer ({@code SwitchLinear}) are written as 3-D
+ * tensors under the model's names ({@code ...switch_mlp.gate_proj.weight [E, N, K]}), as mlx-lm
+ * stores them; quantized, their codes, scales and biases get the same leading expert axis. In the
+ * transformers format that layout is djl-metal's own: transformers 5.17 quantizes no expert stacks
+ * and stores experts under other names.
  *
  * <p>Float tensors and scales/biases are written as F32 (the model's data type). {@code
  * config.json} is the model's own with its quantization entries replaced.
@@ -120,7 +128,7 @@ public final class CheckpointWriter {
                 String path = e.getKey();
                 Block block = e.getValue();
                 addBlock(writer, scratch, path, block, specs);
-                if (block instanceof ai.djl.nn.core.Linear) {
+                if (block instanceof ai.djl.nn.core.Linear || block instanceof SwitchLinear) {
                     floatLinears.add(path);
                     floatModules.add(path);
                 } else if (block instanceof QuantizableEmbedding) {
@@ -155,6 +163,11 @@ public final class CheckpointWriter {
             if (linear.getBias() != null) {
                 writer.add(path + ".bias", asFloat32(scratch, linear.getBias()));
             }
+            return;
+        }
+        if (block instanceof MetalQuantizedSwitchLinear) {
+            QuantizedTensor experts = ((MetalQuantizedSwitchLinear) block).getQuantizedWeight();
+            addQuantized(writer, scratch, path, experts, false, specs);
             return;
         }
         if (block instanceof MetalQuantizedEmbedding) {

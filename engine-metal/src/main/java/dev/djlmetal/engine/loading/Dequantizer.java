@@ -7,16 +7,18 @@ import ai.djl.ndarray.types.Shape;
 import dev.djlmetal.quant.QuantizedTensor;
 
 /**
- * Turns a pre-quantized weight back into a float matrix ({@code q * scale + bias} per group), for
- * {@code dequantize=true}.
+ * Turns a pre-quantized weight back into a float matrix or expert stack ({@code q * scale + bias}
+ * per group), for {@code dequantize=true} and float checkpoints.
  */
 final class Dequantizer {
 
     private Dequantizer() {}
 
     static NDArray dequantize(NDManager manager, QuantizedTensor weight) {
-        int rows = Math.toIntExact(weight.rows());
+        Shape logical = weight.logicalShape();
         int columns = Math.toIntExact(weight.columns());
+        // a stack of expert matrices [E, N, K] is E * N rows of the same layout
+        int rows = Math.toIntExact(logical.size() / columns);
         int bits = weight.bits();
         int groupSize = weight.groupSize();
         int[] packed = weight.packed().toIntArray();
@@ -39,6 +41,6 @@ final class Dequantizer {
                 out[r * columns + k] = (value & mask) * scales[g] + biases[g];
             }
         }
-        return manager.create(out, new Shape(rows, columns));
+        return manager.create(out, logical);
     }
 }

@@ -2,6 +2,7 @@ package dev.djlmetal.engine.spi;
 
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import dev.djlmetal.engine.loading.CheckpointTensors;
 import java.util.Map;
 import java.util.Optional;
 
@@ -54,5 +55,18 @@ public interface ModelArchitecture {
      */
     default boolean isIgnored(String tensorName) {
         return false;
+    }
+
+    /**
+     * Returns a checkpoint's tensors under the names and shapes of this model's parameters, as
+     * mlx-lm's {@code sanitize} does: for example the one-module-per-expert tensors of a
+     * transformers 4 mixture-of-experts checkpoint stacked into the model's expert stacks. The
+     * loader inspects and reads the returned view only; names it does not know stay errors.
+     *
+     * @param tensors the checkpoint's tensors as stored
+     * @return a view in this model's layout; the default is {@code tensors} itself
+     */
+    default CheckpointTensors toModelLayout(CheckpointTensors tensors) {
+        return tensors;
     }
 }

@@ -13,8 +13,8 @@ import dev.djlmetal.engine.loading.LoadedCheckpoint;
 import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
-import dev.djlmetal.zoo.llama.KvCache;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import dev.djlmetal.zoo.decoder.CausalLM;
+import dev.djlmetal.zoo.decoder.KvCache;
 import java.lang.management.ManagementFactory;
 import java.util.HashMap;
 import java.util.Map;
@@ -79,7 +79,7 @@ public final class DecodeRun {
             result.addProperty("loadSeconds", (System.nanoTime() - start) / 1e9);
             result.addProperty("weightBytes", weightBytes(loaded.getBlock()));
             result.addProperty("rssAfterLoad", ProcessMemory.residentBytes());
-            LlamaForCausalLM model = (LlamaForCausalLM) loaded.getBlock();
+            CausalLM model = (CausalLM) loaded.getBlock();
             int vocab = model.getConfig().getVocabSize();
             SplittableRandom random = new SplittableRandom(7);
 
@@ -110,8 +110,7 @@ public final class DecodeRun {
     }
 
     /** Forwards the prompt, then decodes greedily; returns the seconds of the decode steps. */
-    private static double[] decode(
-            LlamaForCausalLM model, NDManager manager, long[] prompt, int steps) {
+    private static double[] decode(CausalLM model, NDManager manager, long[] prompt, int steps) {
         try (NDManager session = manager.newSubManager()) {
             NDList cache;
             long next;

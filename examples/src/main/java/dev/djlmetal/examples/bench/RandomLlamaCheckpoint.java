@@ -111,7 +111,7 @@ public final class RandomLlamaCheckpoint implements CheckpointTensors {
         return JsonParser.parseString(
                         String.format(
                                 Locale.ROOT,
-                                "{\"architectures\": [\"LlamaForCausalLM\"],"
+                                "{\"architectures\": [\"CausalLM\"],"
                                         + " \"model_type\": \"llama\", \"hidden_size\": 2048,"
                                         + " \"intermediate_size\": 8192,"
                                         + " \"num_hidden_layers\": %d,"

@@ -21,8 +21,8 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import dev.djlmetal.io.SafetensorsWriter;
 import dev.djlmetal.nn.BlockPaths;
-import dev.djlmetal.zoo.llama.LlamaConfig;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import dev.djlmetal.zoo.decoder.CausalLM;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,8 +106,8 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
      *
      * @return the config
      */
-    public static LlamaConfig architecture() {
-        return LlamaConfig.builder()
+    public static DecoderConfig architecture() {
+        return DecoderConfig.builder()
                 .setModelType("llama")
                 .setHiddenSize(128)
                 .setIntermediateSize(384)
@@ -127,7 +127,7 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
         Files.createDirectories(output);
         List<String> corpus = new StoryGrammar(TRAIN_SEED).stories(stories);
         System.out.println("Training the tokenizer on " + corpus.size() / 4 + " stories");
-        LlamaConfig config = architecture();
+        DecoderConfig config = architecture();
         new ByteLevelBpeTrainer(config.getVocabSize())
                 .train(corpus.subList(0, corpus.size() / 4))
                 .write(output);
@@ -136,7 +136,7 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
         System.out.printf(
                 "Corpus: %d training tokens, %d held-out tokens%n", tokens.length, heldOut.length);
 
-        LlamaForCausalLM block = new LlamaForCausalLM(config);
+        CausalLM block = new CausalLM(config);
         try (Model model = Model.newInstance("story-llama", Device.cpu(), "PyTorch")) {
             model.setBlock(block);
             Tracker schedule =
@@ -231,7 +231,7 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
      * @return the mean loss in nats
      */
     static double heldOutLoss(
-            NDManager manager, LlamaForCausalLM block, int[] tokens, LlamaConfig config) {
+            NDManager manager, CausalLM block, int[] tokens, DecoderConfig config) {
         int window = 256;
         double total = 0;
         long count = 0;
@@ -247,7 +247,7 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
                 NDArray logits =
                         block.forward(
                                         scope.create(ids, new Shape(1, length)),
-                                        dev.djlmetal.zoo.llama.KvCache.empty())
+                                        dev.djlmetal.zoo.decoder.KvCache.empty())
                                 .head()
                                 .reshape(length, config.getVocabSize());
                 NDArray logProbs = logits.logSoftmax(-1);
@@ -259,16 +259,14 @@ public final class TrainEmbeddedModel implements Callable<Integer> {
         return total / count;
     }
 
-    private void save(LlamaForCausalLM block, LlamaConfig config) throws IOException {
+    private void save(CausalLM block, DecoderConfig config) throws IOException {
         SafetensorsWriter writer = new SafetensorsWriter().optMetadata("format", "pt");
         for (Map.Entry<String, Parameter> e : BlockPaths.parameters(block).entrySet()) {
             writer.add(e.getKey(), e.getValue().getArray().toType(DataType.FLOAT32, false));
         }
         writer.write(output.resolve("model.safetensors"));
         JsonObject json = new JsonObject();
-        json.add(
-                "architectures",
-                new GsonBuilder().create().toJsonTree(List.of("LlamaForCausalLM")));
+        json.add("architectures", new GsonBuilder().create().toJsonTree(List.of("CausalLM")));
         json.addProperty("model_type", "llama");
         json.addProperty("hidden_size", config.getHiddenSize());
         json.addProperty("intermediate_size", config.getIntermediateSize());

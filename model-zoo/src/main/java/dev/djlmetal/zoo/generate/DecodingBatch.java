@@ -10,7 +10,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import dev.djlmetal.zoo.decoder.CausalLM;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -134,11 +134,10 @@ public final class DecodingBatch implements AutoCloseable {
             input.addAll(cache);
             NDArray mask = attentionMask(scope, cacheLength + seq);
             if (mask != null) {
-                mask.setName(LlamaForCausalLM.ATTENTION_MASK);
+                mask.setName(CausalLM.ATTENTION_MASK);
                 input.add(mask);
             }
-            NDList output =
-                    block.forward(parameters, input, false, LlamaForCausalLM.keepLastLogits(1));
+            NDList output = block.forward(parameters, input, false, CausalLM.keepLastLogits(1));
             NDArray out = output.get(0);
             Shape shape = out.getShape();
             if (shape.dimension() != 3 || shape.get(0) != batch) {

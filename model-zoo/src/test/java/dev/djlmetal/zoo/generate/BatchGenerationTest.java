@@ -17,8 +17,8 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import dev.djlmetal.zoo.llama.LlamaConfig;
-import dev.djlmetal.zoo.llama.LlamaForCausalLM;
+import dev.djlmetal.zoo.decoder.CausalLM;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.testing.LogitBounds;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import java.nio.file.Path;
@@ -89,7 +89,7 @@ class BatchGenerationTest {
 
     /** Bounds of the tiny model over contexts of up to 64 positions, two float computations. */
     private static final LogitBounds BOUNDS =
-            LogitBounds.of(LlamaConfig.fromJson(TinyCheckpoints.llamaConfigJson()), 64, 2);
+            LogitBounds.of(DecoderConfig.fromJson(TinyCheckpoints.llamaConfigJson()), 64, 2);
 
     /**
      * Returns, for each generated token, the largest absolute logit of the row it was chosen from,
@@ -263,7 +263,7 @@ class BatchGenerationTest {
                 NDList inputs,
                 boolean training,
                 PairList<String, Object> params) {
-            assertTrue(params != null && params.contains(LlamaForCausalLM.LOGITS_TO_KEEP));
+            assertTrue(params != null && params.contains(CausalLM.LOGITS_TO_KEEP));
             NDList out = inner.forward(ps, inputs, training, params);
             shapes.add(out.get(0).getShape());
             return out;

@@ -15,7 +15,7 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.training.ParameterStore;
 import dev.djlmetal.engine.loading.CheckpointLoader;
-import dev.djlmetal.zoo.llama.LlamaConfig;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.testing.GreedyReference;
 import dev.djlmetal.zoo.testing.LogitBounds;
 import java.nio.file.Path;
@@ -71,7 +71,7 @@ class LlamaGenerationTest {
         long[] generated = generator.generateIds(prompt);
         assertTrue(generated.length > 5, "the random model ends too soon: " + generated.length);
         // every cached step chose the maximum of the logits recomputed without a cache
-        LlamaConfig config = LlamaConfig.fromJson(CheckpointLoader.readConfig(dir));
+        DecoderConfig config = DecoderConfig.fromJson(CheckpointLoader.readConfig(dir));
         GreedyReference.assertGreedy(
                 model.getBlock(),
                 LogitBounds.of(config, prompt.length + generated.length, 2),
@@ -210,7 +210,7 @@ class LlamaGenerationTest {
             ParameterStore parameters = new ParameterStore(manager, false);
             NDArray second = manager.create(Arrays.copyOfRange(ids, 8, 16), new Shape(1, 8));
             NDArray alone = model.getBlock().forward(parameters, new NDList(second), false).get(0);
-            LlamaConfig config = LlamaConfig.fromJson(CheckpointLoader.readConfig(dir));
+            DecoderConfig config = DecoderConfig.fromJson(CheckpointLoader.readConfig(dir));
             LogitBounds.of(config, 8, 2)
                     .assertClose(
                             alone.toFloatArray(),

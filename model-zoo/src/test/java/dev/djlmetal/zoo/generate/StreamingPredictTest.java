@@ -15,7 +15,7 @@ import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.TranslateException;
 import dev.djlmetal.engine.loading.CheckpointLoader;
-import dev.djlmetal.zoo.llama.LlamaConfig;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.testing.LogitBounds;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -200,7 +200,7 @@ class StreamingPredictTest {
             for (float v : row) {
                 maxAbs = Math.max(maxAbs, Math.abs(v));
             }
-            LlamaConfig config = LlamaConfig.fromJson(CheckpointLoader.readConfig(dir));
+            DecoderConfig config = DecoderConfig.fromJson(CheckpointLoader.readConfig(dir));
             assertEquals(
                     expected,
                     firstToken.getLogprob(),

@@ -2,7 +2,7 @@ package dev.djlmetal.zoo.generate;
 
 import com.google.gson.JsonObject;
 import dev.djlmetal.io.SafetensorsDType;
-import dev.djlmetal.zoo.llama.LlamaConfig;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import dev.djlmetal.zoo.testing.TinyCheckpoints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +24,7 @@ public final class TinyLlamaDirs {
      */
     public static void write(Path dir, long seed, long maxShardBytes) throws IOException {
         JsonObject json = TinyCheckpoints.llamaConfigJson();
-        LlamaConfig config = LlamaConfig.fromJson(json);
+        DecoderConfig config = DecoderConfig.fromJson(json);
         Files.createDirectories(dir);
         TinyCheckpoints.floatTensors(TinyCheckpoints.randomWeights(config, seed))
                 .writeTo(dir, json, SafetensorsDType.F32, maxShardBytes);

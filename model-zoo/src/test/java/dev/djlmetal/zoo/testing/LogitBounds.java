@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.djlmetal.testing.FloatErrorBounds;
-import dev.djlmetal.zoo.llama.LlamaConfig;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 
 /**
  * Tolerances for comparing the logits of a decoder computed two ways (float32 against a
@@ -67,7 +67,7 @@ public final class LogitBounds {
      * @param floatEvaluations 2 for two float32 computations, 1 against a double reference
      * @return the bounds
      */
-    public static LogitBounds of(LlamaConfig config, int context, int floatEvaluations) {
+    public static LogitBounds of(DecoderConfig config, int context, int floatEvaluations) {
         return of(
                 config.getNumHiddenLayers(),
                 config.getHiddenSize(),

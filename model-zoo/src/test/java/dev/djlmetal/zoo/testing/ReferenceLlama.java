@@ -1,7 +1,7 @@
 package dev.djlmetal.zoo.testing;
 
-import dev.djlmetal.zoo.llama.LlamaConfig;
-import dev.djlmetal.zoo.llama.RopeScaling;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
+import dev.djlmetal.zoo.decoder.RopeScaling;
 
 /**
  * An independent, plain-Java, double-precision forward pass of a Llama-family model (batch 1, no
@@ -11,7 +11,7 @@ import dev.djlmetal.zoo.llama.RopeScaling;
  */
 public final class ReferenceLlama {
 
-    private final LlamaConfig config;
+    private final DecoderConfig config;
     private final TinyWeights weights;
 
     /**
@@ -20,7 +20,7 @@ public final class ReferenceLlama {
      * @param config the config
      * @param weights the float weights by Hugging Face name
      */
-    public ReferenceLlama(LlamaConfig config, TinyWeights weights) {
+    public ReferenceLlama(DecoderConfig config, TinyWeights weights) {
         this.config = config;
         this.weights = weights;
     }

@@ -3,7 +3,7 @@ package dev.djlmetal.zoo.testing;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.djlmetal.engine.loading.CheckpointFormat;
-import dev.djlmetal.zoo.llama.LlamaConfig;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Random;
@@ -24,7 +24,7 @@ public final class TinyCheckpoints {
      */
     public static JsonObject llamaConfigJson() {
         return JsonParser.parseString(
-                        "{\"architectures\": [\"LlamaForCausalLM\"], \"model_type\": \"llama\","
+                        "{\"architectures\": [\"CausalLM\"], \"model_type\": \"llama\","
                                 + " \"hidden_size\": 64, \"intermediate_size\": 128,"
                                 + " \"num_hidden_layers\": 2, \"num_attention_heads\": 4,"
                                 + " \"num_key_value_heads\": 2, \"vocab_size\": 96,"
@@ -67,7 +67,7 @@ public final class TinyCheckpoints {
      * @param seed the random seed
      * @return the weights
      */
-    public static TinyWeights randomWeights(LlamaConfig config, long seed) {
+    public static TinyWeights randomWeights(DecoderConfig config, long seed) {
         Random random = new Random(seed);
         TinyWeights w = new TinyWeights();
         int hidden = config.getHiddenSize();
