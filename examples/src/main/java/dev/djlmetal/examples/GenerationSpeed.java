@@ -33,25 +33,25 @@ public final class GenerationSpeed {
     }
 
     /**
-     * Measures a generation from the passes a {@link TimedBlock} saw.
+     * Measures a generation from the token times a {@link TokenTimer} saw: prefill until the first
+     * token, decode from the first token to the last.
      *
-     * @param block the block the generation ran through
+     * @param timer the listener of the generation
      * @param promptTokens the prompt tokens
      * @param start when the generation started ({@link System#nanoTime()})
      * @param end when it ended ({@link System#nanoTime()})
      * @return the speeds
      */
     public static GenerationSpeed measure(
-            TimedBlock block, int promptTokens, long start, long end) {
-        if (block.getForwards() <= 1) {
+            TokenTimer timer, int promptTokens, long start, long end) {
+        if (timer.getTokens() <= 1) {
             return new GenerationSpeed(promptTokens, (end - start) / 1e9, 0, 0);
         }
-        long second = block.getSecondStart();
         return new GenerationSpeed(
                 promptTokens,
-                (second - start) / 1e9,
-                block.getForwards() - 1,
-                (end - second) / 1e9);
+                (timer.getFirst() - start) / 1e9,
+                timer.getTokens() - 1,
+                (timer.getLast() - timer.getFirst()) / 1e9);
     }
 
     /**

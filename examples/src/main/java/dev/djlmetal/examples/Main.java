@@ -13,6 +13,7 @@ import dev.djlmetal.engine.loading.CheckpointWriter;
 import dev.djlmetal.quant.QuantizationReport;
 import dev.djlmetal.zoo.EmbeddedModel;
 import dev.djlmetal.zoo.MetalModelZoo;
+import dev.djlmetal.zoo.generate.GenerationRequest;
 import dev.djlmetal.zoo.generate.TextGenerator;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -216,14 +217,11 @@ public final class Main implements Callable<Integer> {
                 savedBytes = ModelSizes.safetensorsBytes(save);
                 out.printf(Locale.ROOT, "Saved in %.2f s%n", seconds(saveStart));
             }
-            TextGenerator base = TextGenerator.of(zooModel);
-            TimedBlock timed = new TimedBlock(zooModel.getBlock());
-            TextGenerator generator =
-                    new TextGenerator(
-                            timed, zooModel.getNDManager(), base.getTokenizer(), base.getConfig());
-            int promptTokens = base.getTokenizer().encode(prompt).length;
+            TextGenerator generator = TextGenerator.of(zooModel);
+            int promptTokens = generator.getTokenizer().encode(prompt).length;
             long warmStart = System.nanoTime();
-            base.withConfig(base.getConfig().toBuilder().optMaxNewTokens(2).build())
+            generator
+                    .withConfig(generator.getConfig().toBuilder().optMaxNewTokens(2).build())
                     .generate(prompt);
             out.printf(
                     Locale.ROOT,
@@ -232,16 +230,17 @@ public final class Main implements Callable<Integer> {
             out.println();
             out.print(prompt);
             out.flush();
+            TokenTimer timer =
+                    new TokenTimer(
+                            piece -> {
+                                out.print(piece);
+                                out.flush();
+                            });
             long genStart = System.nanoTime();
-            generator.generate(
-                    prompt,
-                    piece -> {
-                        out.print(piece);
-                        out.flush();
-                    });
+            generator.generate(GenerationRequest.of(prompt), timer);
             long genEnd = System.nanoTime();
             out.println();
-            GenerationSpeed speed = GenerationSpeed.measure(timed, promptTokens, genStart, genEnd);
+            GenerationSpeed speed = GenerationSpeed.measure(timer, promptTokens, genStart, genEnd);
             printSummary(metal, speed, savedBytes);
         }
         return 0;

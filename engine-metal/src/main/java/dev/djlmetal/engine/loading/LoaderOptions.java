@@ -59,7 +59,8 @@ public final class LoaderOptions {
                                     "stop_sequences",
                                     "stop",
                                     "returnFullText",
-                                    "return_full_text")));
+                                    "return_full_text",
+                                    "max_rolling_batch_size")));
 
     /** DJL's own options that Criteria, a model zoo or DJL Serving may pass to every engine. */
     public static final Set<String> DJL =
@@ -87,7 +88,6 @@ public final class LoaderOptions {
                     new LinkedHashSet<>(
                             Arrays.asList(
                                     "rolling_batch",
-                                    "max_rolling_batch_size",
                                     "tensor_parallel_degree",
                                     "pipeline_parallel_degree",
                                     "mpi_mode",

@@ -4,6 +4,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.djlmetal.backend.BackendSettings;
 import dev.djlmetal.backend.cpu.CpuQuantizedMatmul;
+import dev.djlmetal.backend.cpu.DecodeMath;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -76,14 +77,59 @@ public final class DecodeBenchmark implements Callable<Integer> {
     @Option(
             names = "--configs",
             split = ",",
-            defaultValue = "float32,q8-cpu,q4-cpu",
+            defaultValue = "float32,q8-cpu,q6-cpu,q5-cpu,q4-cpu,q3-cpu",
             description =
-                    "Configurations, among float32, q8-cpu, q4-cpu, q4-ndarray"
-                            + " (default: ${DEFAULT-VALUE}).")
+                    "Configurations, among float32, q8-cpu, q6-cpu, q5-cpu, q4-cpu, q3-cpu,"
+                            + " q4-ndarray, q4-metal (default: ${DEFAULT-VALUE}).")
     private List<String> configurations;
+
+    @Option(
+            names = "--ndarray-path-configs",
+            split = ",",
+            defaultValue = "q4-cpu",
+            description =
+                    "Configurations also run with decoding through the model's NDArray forward"
+                            + " pass instead of the array decoder, for comparison"
+                            + " (default: ${DEFAULT-VALUE}; empty for none).")
+    private List<String> ndarrayPathConfigurations;
+
+    @Option(
+            names = "--batches",
+            split = ",",
+            defaultValue = "1,4,8",
+            description =
+                    "Numbers of sequences decoded together by the batch configurations"
+                            + " (default: ${DEFAULT-VALUE}).")
+    private List<Integer> batches;
+
+    @Option(
+            names = "--batch-configs",
+            split = ",",
+            defaultValue = "q4-cpu",
+            description =
+                    "Configurations that also decode batches and a long context"
+                            + " (default: ${DEFAULT-VALUE}).")
+    private List<String> batchConfigurations;
+
+    @Option(
+            names = "--long-context",
+            defaultValue = "2048",
+            description =
+                    "Context of the long-context decode of the batch configurations (default:"
+                            + " ${DEFAULT-VALUE}; 0 for none).")
+    private int longContext;
 
     @Option(names = "--child", hidden = true, description = "Runs one configuration in-process.")
     private String child;
+
+    @Option(names = "--ndarray-path", hidden = true, description = "The child decodes by NDArray.")
+    private boolean ndarrayPath;
+
+    @Option(names = "--child-batches", hidden = true, split = ",", description = "Child batches.")
+    private List<Integer> childBatches = new ArrayList<>();
+
+    @Option(names = "--child-long-context", hidden = true, description = "Child long context.")
+    private int childLongContext;
 
     /**
      * Runs the benchmark.
@@ -112,7 +158,10 @@ public final class DecodeBenchmark implements Callable<Integer> {
                                     layerCount,
                                     promptTokens,
                                     prefillTokens,
-                                    tokenCount)
+                                    tokenCount,
+                                    ndarrayPath,
+                                    childBatches.stream().mapToInt(Integer::intValue).toArray(),
+                                    childLongContext)
                             .run();
             System.out.println(RESULT_PREFIX + result);
             return 0;
@@ -121,11 +170,21 @@ public final class DecodeBenchmark implements Callable<Integer> {
         for (String name : configurations) {
             selected.add(DecodeConfiguration.fromFlagName(name));
         }
+        List<DecodeConfiguration> withBatches = parse(batchConfigurations);
+        List<DecodeConfiguration> alsoNDArray = parse(ndarrayPathConfigurations);
         int bandwidthMb = quick ? 256 : 1024;
         double bandwidth = MemoryBandwidth.measure(bandwidthMb << 20, 5);
-        Map<DecodeConfiguration, JsonObject> results = new LinkedHashMap<>();
+        Map<String, JsonObject> results = new LinkedHashMap<>();
         for (DecodeConfiguration configuration : selected) {
-            results.put(configuration, runChild(configuration, layerCount, tokenCount));
+            boolean batched = withBatches.contains(configuration);
+            results.put(
+                    configuration.getFlagName(),
+                    runChild(configuration, layerCount, tokenCount, false, batched));
+            if (alsoNDArray.contains(configuration)) {
+                results.put(
+                        configuration.getFlagName() + " (NDArray ops)",
+                        runChild(configuration, layerCount, tokenCount, true, false));
+            }
         }
         printHeader(bandwidth, bandwidthMb, layerCount, tokenCount);
         new DecodeTable(results, bandwidth).print(System.out);
@@ -135,12 +194,13 @@ public final class DecodeBenchmark implements Callable<Integer> {
     private void printHeader(double bandwidth, int bandwidthMb, int layerCount, int tokenCount) {
         System.out.printf(
                 Locale.ROOT,
-                "machine: %s %s, %d processors, Java %s, cpu kernel %s%n",
+                "machine: %s %s, %d processors, Java %s, cpu kernel %s, decode arithmetic %s%n",
                 System.getProperty("os.name"),
                 System.getProperty("os.arch"),
                 Runtime.getRuntime().availableProcessors(),
                 System.getProperty("java.version"),
-                new CpuQuantizedMatmul(BackendSettings.defaults()).kernelName());
+                new CpuQuantizedMatmul(BackendSettings.defaults()).kernelName(),
+                DecodeMath.get().name());
         System.out.printf(
                 Locale.ROOT,
                 "model: Llama-3.2-1B shape (hidden 2048, intermediate 8192, %d layers, 32 heads,"
@@ -164,7 +224,22 @@ public final class DecodeBenchmark implements Callable<Integer> {
                 bandwidthMb);
     }
 
-    private JsonObject runChild(DecodeConfiguration configuration, int layerCount, int tokenCount)
+    private static List<DecodeConfiguration> parse(List<String> names) {
+        List<DecodeConfiguration> out = new ArrayList<>();
+        for (String name : names) {
+            if (!name.isBlank()) {
+                out.add(DecodeConfiguration.fromFlagName(name));
+            }
+        }
+        return out;
+    }
+
+    private JsonObject runChild(
+            DecodeConfiguration configuration,
+            int layerCount,
+            int tokenCount,
+            boolean byNDArray,
+            boolean batched)
             throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(
@@ -183,7 +258,19 @@ public final class DecodeBenchmark implements Callable<Integer> {
         command.add("--tokens=" + tokenCount);
         command.add("--prompt-tokens=" + promptTokens);
         command.add("--prefill-tokens=" + prefillTokens);
-        System.err.println("running " + configuration + " in a new JVM");
+        if (byNDArray) {
+            command.add("--ndarray-path");
+        }
+        if (batched) {
+            StringBuilder list = new StringBuilder();
+            for (int b : batches) {
+                list.append(list.length() == 0 ? "" : ",").append(b);
+            }
+            command.add("--child-batches=" + list);
+            command.add("--child-long-context=" + longContext);
+        }
+        System.err.println(
+                "running " + configuration + (byNDArray ? " (NDArray ops)" : "") + " in a new JVM");
         Process process =
                 new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         JsonObject result = null;

@@ -12,8 +12,14 @@ public enum DecodeConfiguration {
     FLOAT32("float32", null, BackendKind.NDARRAY),
     /** 8-bit codes, group 64, on the fused cpu backend. */
     Q8_CPU("q8-cpu", QuantSpec.of(8, 64), BackendKind.CPU),
+    /** 6-bit codes, group 64, on the fused cpu backend. */
+    Q6_CPU("q6-cpu", QuantSpec.of(6, 64), BackendKind.CPU),
+    /** 5-bit codes, group 64, on the fused cpu backend. */
+    Q5_CPU("q5-cpu", QuantSpec.of(5, 64), BackendKind.CPU),
     /** 4-bit codes, group 64, on the fused cpu backend. */
     Q4_CPU("q4-cpu", QuantSpec.of(4, 64), BackendKind.CPU),
+    /** 3-bit codes, group 64, on the fused cpu backend. */
+    Q3_CPU("q3-cpu", QuantSpec.of(3, 64), BackendKind.CPU),
     /** 4-bit codes, group 64, on the portable backend (dequantize, then multiply). */
     Q4_NDARRAY("q4-ndarray", QuantSpec.of(4, 64), BackendKind.NDARRAY),
     /** 4-bit codes, group 64, on the Metal kernels (Apple Silicon; used by {@link MacReport}). */

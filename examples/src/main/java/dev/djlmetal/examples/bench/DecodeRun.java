@@ -13,10 +13,15 @@ import dev.djlmetal.engine.loading.LoadedCheckpoint;
 import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
+import dev.djlmetal.zoo.decoder.ArrayDecoder;
+import dev.djlmetal.zoo.decoder.ArraySequence;
 import dev.djlmetal.zoo.decoder.CausalLM;
 import dev.djlmetal.zoo.decoder.KvCache;
+import dev.djlmetal.zoo.generate.TokenSampler;
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -32,6 +37,9 @@ public final class DecodeRun {
     private final int promptTokens;
     private final int prefillTokens;
     private final int tokens;
+    private final boolean ndarrayPath;
+    private final int[] batches;
+    private final int longContext;
 
     /**
      * Creates a run.
@@ -41,18 +49,28 @@ public final class DecodeRun {
      * @param promptTokens the prompt length before the timed decode
      * @param prefillTokens the length of the timed prefill
      * @param tokens the tokens decoded in the timed decode
+     * @param ndarrayPath true to decode through the model's NDArray forward pass even when the
+     *     array path ({@link ArrayDecoder}) can run it
+     * @param batches the numbers of sequences to decode together (empty for none)
+     * @param longContext the context of the long-context decode (0 for none)
      */
     public DecodeRun(
             DecodeConfiguration configuration,
             int layers,
             int promptTokens,
             int prefillTokens,
-            int tokens) {
+            int tokens,
+            boolean ndarrayPath,
+            int[] batches,
+            int longContext) {
         this.configuration = configuration;
         this.layers = layers;
         this.promptTokens = promptTokens;
         this.prefillTokens = prefillTokens;
         this.tokens = tokens;
+        this.ndarrayPath = ndarrayPath;
+        this.batches = batches.clone();
+        this.longContext = longContext;
     }
 
     /**
@@ -82,8 +100,10 @@ public final class DecodeRun {
             CausalLM model = (CausalLM) loaded.getBlock();
             int vocab = model.getConfig().getVocabSize();
             SplittableRandom random = new SplittableRandom(7);
+            ArrayDecoder arrays = ndarrayPath ? null : arrayDecoder(model);
+            result.addProperty("decodePath", arrays == null ? "ndarray" : "array");
 
-            decode(model, manager, randomIds(random, promptTokens, vocab), 2);
+            decode(model, arrays, manager, prompts(random, 1, promptTokens, vocab), 2);
             long[] prefill = randomIds(random, prefillTokens, vocab);
             try (NDManager step = manager.newSubManager()) {
                 NDArray ids = step.create(prefill, new Shape(1, prefill.length));
@@ -96,10 +116,30 @@ public final class DecodeRun {
                 result.addProperty("prefillTokens", prefill.length);
             }
             double[] seconds =
-                    decode(model, manager, randomIds(random, promptTokens, vocab), tokens);
+                    decode(model, arrays, manager, prompts(random, 1, promptTokens, vocab), tokens);
             result.addProperty("decodeSeconds", seconds[0]);
             result.addProperty("decodeCpuSeconds", seconds[1]);
             result.addProperty("decodeTokens", tokens);
+            JsonObject batched = new JsonObject();
+            for (int batch : batches) {
+                double[] b =
+                        decode(
+                                model,
+                                arrays,
+                                manager,
+                                prompts(random, batch, promptTokens, vocab),
+                                tokens);
+                batched.addProperty(String.valueOf(batch), b[0]);
+            }
+            result.add("batchSeconds", batched);
+            if (longContext > 0) {
+                int decoded = Math.min(tokens, 16);
+                long[][] prompt = prompts(random, 1, longContext - decoded, vocab);
+                double[] l = decode(model, arrays, manager, prompt, decoded);
+                result.addProperty("longContext", longContext);
+                result.addProperty("longContextTokens", decoded);
+                result.addProperty("longContextSeconds", l[0]);
+            }
             result.addProperty("rssAfterRun", ProcessMemory.residentBytes());
             result.addProperty("peakRss", ProcessMemory.peakResidentBytes());
             result.addProperty(
@@ -109,16 +149,43 @@ public final class DecodeRun {
         return result;
     }
 
-    /** Forwards the prompt, then decodes greedily; returns the seconds of the decode steps. */
-    private static double[] decode(CausalLM model, NDManager manager, long[] prompt, int steps) {
+    private static ArrayDecoder arrayDecoder(CausalLM model) {
+        try {
+            return ArrayDecoder.create(model);
+        } catch (UnsupportedOperationException e) {
+            return null;
+        }
+    }
+
+    private static long[][] prompts(SplittableRandom random, int count, int length, int vocab) {
+        long[][] prompts = new long[count][];
+        for (int i = 0; i < count; i++) {
+            prompts[i] = randomIds(random, length, vocab);
+        }
+        return prompts;
+    }
+
+    /**
+     * Prefills the prompts, then decodes greedily, all sequences stepping together; returns the
+     * wall-clock and CPU seconds of the decode steps.
+     */
+    private static double[] decode(
+            CausalLM model, ArrayDecoder arrays, NDManager manager, long[][] prompts, int steps) {
+        if (arrays != null) {
+            return decodeArrays(arrays, manager, prompts, steps);
+        }
         try (NDManager session = manager.newSubManager()) {
+            int batch = prompts.length;
+            long[] ids = new long[batch * prompts[0].length];
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(prompts[b], 0, ids, b * prompts[0].length, prompts[b].length);
+            }
             NDList cache;
-            long next;
-            long cpuStart;
+            long[] next;
             try (NDManager step = session.newSubManager()) {
                 NDList out =
                         model.forward(
-                                step.create(prompt, new Shape(1, prompt.length)),
+                                step.create(ids, new Shape(batch, prompts[0].length)),
                                 KvCache.empty(),
                                 null,
                                 1);
@@ -126,13 +193,13 @@ public final class DecodeRun {
                 cache = out.subNDList(1);
                 cache.attach(session);
             }
-            cpuStart = cpuNanos();
+            long cpuStart = cpuNanos();
             long start = System.nanoTime();
             for (int i = 0; i < steps; i++) {
                 try (NDManager step = session.newSubManager()) {
                     NDList out =
                             model.forward(
-                                    step.create(new long[] {next}, new Shape(1, 1)),
+                                    step.create(next, new Shape(batch, 1)),
                                     KvCache.of(cache),
                                     null,
                                     1);
@@ -141,6 +208,29 @@ public final class DecodeRun {
                     present.attach(session);
                     cache.close();
                     cache = present;
+                }
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            return new double[] {seconds, (cpuNanos() - cpuStart) / 1e9};
+        }
+    }
+
+    private static double[] decodeArrays(
+            ArrayDecoder arrays, NDManager manager, long[][] prompts, int steps) {
+        try (NDManager session = manager.newSubManager()) {
+            List<ArraySequence> sequences = new ArrayList<>();
+            long[] next = new long[prompts.length];
+            for (int b = 0; b < prompts.length; b++) {
+                ArraySequence sequence = arrays.newSequence(prompts[b].length + steps);
+                next[b] = TokenSampler.argmax(arrays.prefill(sequence, prompts[b], session));
+                sequences.add(sequence);
+            }
+            long cpuStart = cpuNanos();
+            long start = System.nanoTime();
+            for (int i = 0; i < steps; i++) {
+                float[][] logits = arrays.step(sequences, next, session);
+                for (int b = 0; b < logits.length; b++) {
+                    next[b] = TokenSampler.argmax(logits[b]);
                 }
             }
             double seconds = (System.nanoTime() - start) / 1e9;
@@ -158,9 +248,10 @@ public final class DecodeRun {
         return 0;
     }
 
-    private static long lastArgmax(NDArray logits) {
+    /** Returns the argmax of each row's last position. */
+    private static long[] lastArgmax(NDArray logits) {
         long positions = logits.getShape().get(1);
-        return logits.get("0, {}", positions - 1).argMax().toLongArray()[0];
+        return logits.get(":, {}", positions - 1).argMax(-1).toLongArray();
     }
 
     private static long[] randomIds(SplittableRandom random, int length, int vocab) {

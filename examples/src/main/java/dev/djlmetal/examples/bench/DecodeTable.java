@@ -1,5 +1,6 @@
 package dev.djlmetal.examples.bench;
 
+import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import java.io.PrintStream;
 import java.util.Locale;
@@ -10,30 +11,30 @@ final class DecodeTable {
 
     private static final double MB = 1e6;
 
-    private final Map<DecodeConfiguration, JsonObject> results;
+    private final Map<String, JsonObject> results;
     private final double bandwidth;
 
-    DecodeTable(Map<DecodeConfiguration, JsonObject> results, double bandwidth) {
+    DecodeTable(Map<String, JsonObject> results, double bandwidth) {
         this.results = results;
         this.bandwidth = bandwidth;
     }
 
     void print(PrintStream out) {
-        JsonObject base = results.get(DecodeConfiguration.FLOAT32);
+        JsonObject base = results.get(DecodeConfiguration.FLOAT32.getFlagName());
         out.println(
-                "| weights | weights read/token MB | load s | prefill tok/s | x float32"
-                        + " | decode tok/s | x float32 | bound tok/s | % of bound"
-                        + " | decode CPU s/token | RSS before load MB | RSS after run MB"
-                        + " | peak RSS MB | Java heap MB | (RSS after run - before) / weights"
-                        + " | same without Java heap |");
-        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
-        for (Map.Entry<DecodeConfiguration, JsonObject> e : results.entrySet()) {
+                "| weights | decode path | weights read/token MB | load s | prefill tok/s | x"
+                    + " float32 | decode tok/s | x float32 | bound tok/s | % of bound | decode CPU"
+                    + " s/token | RSS before load MB | RSS after run MB | peak RSS MB | Java heap"
+                    + " MB | (RSS after run - before) / weights | same without Java heap |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        for (Map.Entry<String, JsonObject> e : results.entrySet()) {
             JsonObject r = e.getValue();
             out.printf(
                     Locale.ROOT,
-                    "| %s | %.0f | %.1f | %.1f | %s | %.2f | %s | %.2f | %.0f%% | %.2f | %.0f"
+                    "| %s | %s | %.0f | %.1f | %.1f | %s | %.2f | %s | %.2f | %.0f%% | %.3f | %.0f"
                             + " | %.0f | %.0f | %.0f | %.2f | %.2f |%n",
                     e.getKey(),
+                    r.get("decodePath").getAsString(),
                     weights(r) / MB,
                     r.get("loadSeconds").getAsDouble(),
                     prefill(r),
@@ -50,29 +51,117 @@ final class DecodeTable {
                     resident(r) / weights(r),
                     (resident(r) - heap(r)) / weights(r));
         }
-        JsonObject q4 = results.get(DecodeConfiguration.Q4_CPU);
+        printBatches(out);
+        printTargets(out, base);
+    }
+
+    /**
+     * The batched and long-context decodes: aggregate tokens/s of several sequences stepping
+     * together (the weights are read once per step for all of them, so the bound is that many times
+     * the one-sequence bound), and one sequence at a long context.
+     */
+    private void printBatches(PrintStream out) {
+        boolean any = false;
+        for (Map.Entry<String, JsonObject> e : results.entrySet()) {
+            JsonObject r = e.getValue();
+            JsonObject batches = r.getAsJsonObject("batchSeconds");
+            if (batches == null || (batches.size() == 0 && !r.has("longContext"))) {
+                continue;
+            }
+            if (!any) {
+                out.println();
+                out.println(
+                        "| weights | sequences | context | aggregate decode tok/s"
+                                + " | x one sequence | % of bound |");
+                out.println("|---|---|---|---|---|---|");
+                any = true;
+            }
+            double one = decode(r);
+            for (Map.Entry<String, JsonElement> b : batches.entrySet()) {
+                int sequences = Integer.parseInt(b.getKey());
+                double tokensPerSecond =
+                        sequences
+                                * r.get("decodeTokens").getAsDouble()
+                                / b.getValue().getAsDouble();
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | %d | short | %.2f | %s | %.0f%% |%n",
+                        e.getKey(),
+                        sequences,
+                        tokensPerSecond,
+                        ratio(tokensPerSecond / one),
+                        100 * tokensPerSecond / (sequences * bound(r)));
+            }
+            if (r.has("longContext")) {
+                double tokensPerSecond = longContext(r);
+                out.printf(
+                        Locale.ROOT,
+                        "| %s | 1 | %d | %.2f | %s | %.0f%% |%n",
+                        e.getKey(),
+                        r.get("longContext").getAsInt(),
+                        tokensPerSecond,
+                        ratio(tokensPerSecond / one),
+                        100 * tokensPerSecond / bound(r));
+            }
+        }
+    }
+
+    private void printTargets(PrintStream out, JsonObject base) {
+        out.println();
+        out.println("Targets of the CPU decode issue (ratios within this run):");
+        for (String name : new String[] {"q4-cpu", "q8-cpu"}) {
+            JsonObject r = results.get(name);
+            if (r != null) {
+                target(
+                        out,
+                        name + " decode >= 60% of the bandwidth bound",
+                        decode(r) / bound(r),
+                        0.6,
+                        "");
+            }
+        }
+        if (base != null) {
+            for (String name : new String[] {"q3-cpu", "q5-cpu", "q6-cpu"}) {
+                JsonObject r = results.get(name);
+                if (r != null) {
+                    target(out, name + " decode >= 2x float32", decode(r) / decode(base), 2, "x");
+                }
+            }
+        }
+        JsonObject q4 = results.get("q4-cpu");
         if (q4 == null) {
             return;
         }
-        out.println();
-        out.println(
-                "Targets (issue 5), 4-bit group 64 on the cpu backend (wall-clock ratios; the"
-                        + " CPU s/token column is less sensitive to other load on the machine):");
-        if (base != null) {
-            target(out, "decode >= 3x float32 tokens/s", decode(q4) / decode(base), 3, "x");
-            out.printf(
-                    Locale.ROOT,
-                    "  (by CPU seconds per decoded token instead of wall clock: %.2fx)%n",
-                    cpuPerToken(base) / cpuPerToken(q4));
-            target(out, "prefill >= 0.5x float32 tokens/s", prefill(q4) / prefill(base), 0.5, "x");
+        JsonObject batches = q4.getAsJsonObject("batchSeconds");
+        if (batches != null && batches.has("8")) {
+            double eight =
+                    8 * q4.get("decodeTokens").getAsDouble() / batches.get("8").getAsDouble();
+            target(
+                    out,
+                    "q4-cpu 8 sequences >= 4x one sequence (aggregate)",
+                    eight / decode(q4),
+                    4,
+                    "x");
         }
-        target(out, "decode >= 60% of the bandwidth bound", decode(q4) / bound(q4), 0.6, "");
+        if (q4.has("longContext")) {
+            target(
+                    out,
+                    "q4-cpu decode at a "
+                            + q4.get("longContext").getAsInt()
+                            + "-token context >= 0.7x short",
+                    longContext(q4) / decode(q4),
+                    0.7,
+                    "x");
+        }
+        if (base != null) {
+            target(out, "q4-cpu prefill >= 1x float32", prefill(q4) / prefill(base), 1, "x");
+        }
         double resident = resident(q4) / weights(q4);
         out.printf(
                 Locale.ROOT,
-                "- resident <= 1.3x packed size: %.2fx (%s; resident = RSS after the run minus RSS"
-                        + " before loading, packed = %.0f MB; without the committed Java heap"
-                        + " %.2fx; right after loading %.2fx; peak RSS %.0f MB = %.2fx)%n",
+                "- q4-cpu resident <= 1.3x packed size: %.2fx (%s; resident = RSS after the run"
+                    + " minus RSS before loading, packed = %.0f MB; without the committed Java heap"
+                    + " %.2fx; right after loading %.2fx; peak RSS %.0f MB = %.2fx)%n",
                 resident,
                 resident <= 1.3 ? "met" : "missed",
                 weights(q4) / MB,
@@ -119,6 +208,10 @@ final class DecodeTable {
 
     private double bound(JsonObject r) {
         return bandwidth / weights(r);
+    }
+
+    private static double longContext(JsonObject r) {
+        return r.get("longContextTokens").getAsDouble() / r.get("longContextSeconds").getAsDouble();
     }
 
     private static double cpuPerToken(JsonObject r) {

@@ -417,7 +417,15 @@ public final class MacReport implements Callable<Integer> {
             try {
                 rows.put(
                         configuration,
-                        new DecodeRun(configuration, layers, promptTokens, prefillTokens, tokens)
+                        new DecodeRun(
+                                        configuration,
+                                        layers,
+                                        promptTokens,
+                                        prefillTokens,
+                                        tokens,
+                                        false,
+                                        new int[0],
+                                        0)
                                 .run());
             } catch (RuntimeException | Error e) {
                 rows.put(configuration, "failed: " + oneLine(describe(e)));

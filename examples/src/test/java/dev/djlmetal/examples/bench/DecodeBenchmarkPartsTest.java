@@ -26,8 +26,8 @@ class DecodeBenchmarkPartsTest {
         IllegalArgumentException e =
                 assertThrows(
                         IllegalArgumentException.class,
-                        () -> DecodeConfiguration.fromFlagName("q3-cpu"));
-        assertTrue(e.getMessage().contains("q3-cpu"), e.getMessage());
+                        () -> DecodeConfiguration.fromFlagName("q7-cpu"));
+        assertTrue(e.getMessage().contains("q7-cpu"), e.getMessage());
         assertTrue(e.getMessage().contains("q4-ndarray"), e.getMessage());
     }
 

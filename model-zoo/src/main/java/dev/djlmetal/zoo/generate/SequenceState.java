@@ -30,7 +30,8 @@ public final class SequenceState {
     private int seenCount;
     private int generated;
     private FinishReason finishReason;
-    private GenerationResult result;
+    private volatile GenerationResult result;
+    private volatile boolean cancelled;
 
     /**
      * Creates the state of a sequence.
@@ -109,10 +110,28 @@ public final class SequenceState {
     /**
      * Returns whether the sequence has finished.
      *
-     * @return {@code true} once an end token, a stop sequence or the token limit was reached
+     * @return {@code true} once an end token, a stop sequence or the token limit was reached, or
+     *     after {@link #cancel()}
      */
     public boolean isDone() {
-        return result != null;
+        return result != null || cancelled;
+    }
+
+    /**
+     * Stops the sequence where it is, from any thread: the decoding loop drops it before its next
+     * step and releases its cache. A cancelled sequence has no result.
+     */
+    public void cancel() {
+        cancelled = true;
+    }
+
+    /**
+     * Returns whether the sequence was cancelled before it finished.
+     *
+     * @return {@code true} after {@link #cancel()} on an unfinished sequence
+     */
+    public boolean isCancelled() {
+        return cancelled && result == null;
     }
 
     /**
@@ -123,6 +142,9 @@ public final class SequenceState {
      * @throws IllegalStateException when the sequence has finished
      */
     public void accept(float[] logits) {
+        if (cancelled) {
+            return;
+        }
         if (result != null) {
             throw new IllegalStateException("The sequence has finished");
         }

@@ -42,6 +42,16 @@ public final class TextGenerator {
     private final LlmTokenizer tokenizer;
     private final GenerationConfig config;
     private final ChatTemplate chatTemplate;
+    private final ContinuousBatcher batcher;
+
+    /** The default of the {@value #MAX_BATCH_OPTION} option: sequences decoded at once. */
+    public static final int DEFAULT_MAX_BATCH = 8;
+
+    /**
+     * The option (or argument) that caps the sequences decoded at once by the model's continuous
+     * batch: DJL Serving's {@code max_rolling_batch_size}. Further requests wait.
+     */
+    public static final String MAX_BATCH_OPTION = "max_rolling_batch_size";
 
     /**
      * Creates a generator without a chat template.
@@ -72,11 +82,51 @@ public final class TextGenerator {
             LlmTokenizer tokenizer,
             GenerationConfig config,
             ChatTemplate chatTemplate) {
+        this(block, manager, tokenizer, config, chatTemplate, DEFAULT_MAX_BATCH);
+    }
+
+    /**
+     * Creates a generator with its own continuous batch of at most {@code maxBatch} sequences.
+     *
+     * @param block the causal language model
+     * @param manager the parent manager of the batches' managers (usually the model's)
+     * @param tokenizer the tokenizer
+     * @param config the default generation settings
+     * @param chatTemplate the chat template, or null when the model has none
+     * @param maxBatch the most sequences decoded at once
+     */
+    public TextGenerator(
+            Block block,
+            NDManager manager,
+            LlmTokenizer tokenizer,
+            GenerationConfig config,
+            ChatTemplate chatTemplate,
+            int maxBatch) {
+        this(
+                block,
+                manager,
+                tokenizer,
+                config,
+                chatTemplate,
+                new ContinuousBatcher(
+                        () -> new DecodingBatch(block, manager, List.of()),
+                        maxBatch,
+                        "djl-metal-decode"));
+    }
+
+    private TextGenerator(
+            Block block,
+            NDManager manager,
+            LlmTokenizer tokenizer,
+            GenerationConfig config,
+            ChatTemplate chatTemplate,
+            ContinuousBatcher batcher) {
         this.block = Objects.requireNonNull(block, "block");
         this.manager = Objects.requireNonNull(manager, "manager");
         this.tokenizer = Objects.requireNonNull(tokenizer, "tokenizer");
         this.config = Objects.requireNonNull(config, "config");
         this.chatTemplate = chatTemplate;
+        this.batcher = batcher;
     }
 
     /**
@@ -105,8 +155,34 @@ public final class TextGenerator {
                         .withArguments(model.getProperties())
                         .withArguments(arguments);
         ChatTemplate template = ChatTemplate.load(dir);
+        int maxBatch = maxBatch(model.getProperty(MAX_BATCH_OPTION), arguments);
         return new TextGenerator(
-                model.getBlock(), model.getNDManager(), LlmTokenizer.load(dir), config, template);
+                model.getBlock(),
+                model.getNDManager(),
+                LlmTokenizer.load(dir),
+                config,
+                template,
+                maxBatch);
+    }
+
+    private static int maxBatch(String property, Map<String, ?> arguments) {
+        Object value = arguments == null ? null : arguments.get(MAX_BATCH_OPTION);
+        if (value == null) {
+            value = property;
+        }
+        if (value == null) {
+            return DEFAULT_MAX_BATCH;
+        }
+        try {
+            int max = Integer.parseInt(value.toString().trim());
+            if (max >= 1) {
+                return max;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(
+                MAX_BATCH_OPTION + " must be a positive number of sequences, got '" + value + "'");
     }
 
     /**
@@ -167,7 +243,16 @@ public final class TextGenerator {
      * @return the generator
      */
     public TextGenerator withConfig(GenerationConfig newConfig) {
-        return new TextGenerator(block, manager, tokenizer, newConfig, chatTemplate);
+        return new TextGenerator(block, manager, tokenizer, newConfig, chatTemplate, batcher);
+    }
+
+    /**
+     * Returns the continuous batch the generator's requests share.
+     *
+     * @return the batcher
+     */
+    public ContinuousBatcher getBatcher() {
+        return batcher;
     }
 
     /**
@@ -296,16 +381,13 @@ public final class TextGenerator {
     }
 
     /**
-     * Runs sequences as one batch until every one has finished.
+     * Runs sequences until every one has finished, in the model's continuous batch: they join the
+     * sequences other threads are generating, and this call returns when its own have finished.
      *
      * @param sequences the sequences
      */
     public void run(List<SequenceState> sequences) {
-        try (DecodingBatch batch = newBatch(sequences)) {
-            while (!batch.isEmpty()) {
-                batch.step();
-            }
-        }
+        batcher.run(sequences);
     }
 
     /** Adapts a text consumer: the released text of every token, then what the end flushed. */
