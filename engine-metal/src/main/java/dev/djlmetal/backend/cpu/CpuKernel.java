@@ -166,6 +166,19 @@ abstract class CpuKernel {
      */
     static void groupSums(FloatBuffer x, int m, PackedMatrix w, float[] dst) {
         int groupSize = w.groupSize();
+        if (x.hasArray()) {
+            float[] values = x.array();
+            int offset = x.arrayOffset();
+            for (int i = 0; i < m * w.groups(); i++) {
+                float s = 0;
+                int base = offset + i * groupSize;
+                for (int k = 0; k < groupSize; k++) {
+                    s += values[base + k];
+                }
+                dst[i] = s;
+            }
+            return;
+        }
         for (int i = 0; i < m * w.groups(); i++) {
             float s = 0;
             int base = i * groupSize;

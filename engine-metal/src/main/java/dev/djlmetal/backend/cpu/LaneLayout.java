@@ -285,16 +285,35 @@ final class LaneLayout {
      */
     void layout(FloatBuffer x, int m, int columns, float[] factors, float[] dst) {
         int laid = laidColumns();
+        float[] row = x.hasArray() ? x.array() : new float[columns];
         for (int i = 0; i < m; i++) {
-            int src = i * columns;
+            int src;
+            if (x.hasArray()) {
+                src = x.arrayOffset() + i * columns;
+            } else {
+                x.get(i * columns, row, 0, columns);
+                src = 0;
+            }
             int base = i * laid;
-            for (int t = 0; t < steps; t++) {
+            int wholeSteps = columns / stepCodes;
+            for (int t = 0; t < wholeSteps; t++) {
+                int stepBase = t * stepCodes;
+                for (int s = 0; s < codesPerLane; s++) {
+                    float factor = factors == null ? 1f : factors[s];
+                    int from = src + stepBase + s;
+                    int to = base + stepBase + s * lanes;
+                    for (int lane = 0; lane < lanes; lane++) {
+                        dst[to + lane] = row[from + lane * codesPerLane] * factor;
+                    }
+                }
+            }
+            for (int t = wholeSteps; t < steps; t++) {
                 int stepBase = t * stepCodes;
                 for (int lane = 0; lane < lanes; lane++) {
                     int k0 = stepBase + lane * codesPerLane;
                     for (int s = 0; s < codesPerLane; s++) {
                         int k = k0 + s;
-                        float v = k < columns ? x.get(src + k) : 0f;
+                        float v = k < columns ? row[src + k] : 0f;
                         if (factors != null) {
                             v *= factors[s];
                         }

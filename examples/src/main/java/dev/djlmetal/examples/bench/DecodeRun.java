@@ -103,7 +103,17 @@ public final class DecodeRun {
             ArrayDecoder arrays = ndarrayPath ? null : arrayDecoder(model);
             result.addProperty("decodePath", arrays == null ? "ndarray" : "array");
 
-            decode(model, arrays, manager, prompts(random, 1, promptTokens, vocab), 2);
+            // warm-up: C2 compiles the kernels and the decode arithmetic (interpreted Vector API
+            // code is about a hundred times slower)
+            decode(
+                    model,
+                    arrays,
+                    manager,
+                    prompts(random, 1, promptTokens, vocab),
+                    Math.max(8, tokens / 2));
+            for (int batch : batches) {
+                decode(model, arrays, manager, prompts(random, batch, promptTokens, vocab), 4);
+            }
             long[] prefill = randomIds(random, prefillTokens, vocab);
             try (NDManager step = manager.newSubManager()) {
                 NDArray ids = step.create(prefill, new Shape(1, prefill.length));
