@@ -177,22 +177,42 @@ final class PackedMatrix implements AutoCloseable {
 
     /** Copies the {@link #wordsPerRow()} packed words of a row to {@code dst}. */
     void copyRowWords(int row, int[] dst) {
-        packedWords.get(row * wordsPerRow, dst, 0, wordsPerRow);
+        copyRowWords(row, dst, 0);
+    }
+
+    /** Copies the packed words of a row to {@code dst} from {@code offset}. */
+    void copyRowWords(int row, int[] dst, int offset) {
+        packedWords.get(row * wordsPerRow, dst, offset, wordsPerRow);
     }
 
     /** Copies the {@code wordsPerRow() * 4} packed bytes of a row to {@code dst}. */
     void copyRowBytes(int row, byte[] dst) {
-        packed.get(rowByteOffset(row), dst, 0, wordsPerRow * 4);
+        copyRowBytes(row, dst, 0);
+    }
+
+    /** Copies the packed bytes of a row to {@code dst} from {@code offset}. */
+    void copyRowBytes(int row, byte[] dst, int offset) {
+        packed.get(rowByteOffset(row), dst, offset, wordsPerRow * 4);
     }
 
     /** Copies the {@link #groups()} biases of a row to {@code dst}. */
     void copyBiases(int row, float[] dst) {
-        biases.get(row * groups, dst, 0, groups);
+        copyBiases(row, dst, 0);
+    }
+
+    /** Copies the biases of a row to {@code dst} from {@code offset}. */
+    void copyBiases(int row, float[] dst, int offset) {
+        biases.get(row * groups, dst, offset, groups);
     }
 
     /** Copies the {@link #groups()} scales of a row to {@code dst}. */
     void copyScales(int row, float[] dst) {
-        scales.get(row * groups, dst, 0, groups);
+        copyScales(row, dst, 0);
+    }
+
+    /** Copies the scales of a row to {@code dst} from {@code offset}. */
+    void copyScales(int row, float[] dst, int offset) {
+        scales.get(row * groups, dst, offset, groups);
     }
 
     float scale(int row, int group) {

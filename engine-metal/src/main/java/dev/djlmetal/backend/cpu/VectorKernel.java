@@ -105,29 +105,34 @@ final class VectorKernel extends CpuKernel {
         final float[] dots = new float[4];
 
         /**
-         * Grows the arrays for a weight and zeroes their padding: rows copied in later overwrite
-         * only the part before it.
+         * Grows the arrays for two rows of a weight (the second at {@code paddedRowLength()} and
+         * {@code paddedGroups()}) and zeroes their padding: rows copied in later overwrite only the
+         * part before it.
          */
         Scratch prepare(PackedMatrix w, LaneLayout layout) {
             int padded = layout.paddedRowLength();
             if (LaneLayout.wordUnits(w.bits())) {
-                if (words.length < padded) {
-                    words = new int[padded];
+                if (words.length < 2 * padded) {
+                    words = new int[2 * padded];
                 }
                 Arrays.fill(words, w.wordsPerRow(), padded, 0);
+                Arrays.fill(words, padded + w.wordsPerRow(), 2 * padded, 0);
             } else {
-                if (bytes.length < padded) {
-                    bytes = new byte[padded];
+                if (bytes.length < 2 * padded) {
+                    bytes = new byte[2 * padded];
                 }
                 Arrays.fill(bytes, w.wordsPerRow() * 4, padded, (byte) 0);
+                Arrays.fill(bytes, padded + w.wordsPerRow() * 4, 2 * padded, (byte) 0);
             }
             int groups = layout.paddedGroups();
-            if (scales.length < groups) {
-                scales = new float[groups];
-                biases = new float[groups];
+            if (scales.length < 2 * groups) {
+                scales = new float[2 * groups];
+                biases = new float[2 * groups];
             }
             Arrays.fill(scales, w.groups(), groups, 0f);
+            Arrays.fill(scales, groups + w.groups(), 2 * groups, 0f);
             Arrays.fill(biases, w.groups(), groups, 0f);
+            Arrays.fill(biases, groups + w.groups(), 2 * groups, 0f);
             return this;
         }
     }
@@ -142,15 +147,58 @@ final class VectorKernel extends CpuKernel {
         int groupShift = layout.groupShift();
         int groups = w.groups();
         int bits = w.bits();
+        boolean wordUnits = LaneLayout.wordUnits(bits);
+        int second = layout.paddedRowLength();
+        int secondScales = layout.paddedGroups();
         float[] scales = scratch.scales;
         float[] biases = scratch.biases;
-        for (int n = n0; n < n1; n++) {
-            w.copyScales(n, scales);
-            w.copyBiases(n, biases);
-            float dot;
-            if (LaneLayout.wordUnits(bits)) {
+        float[] dots = scratch.dots;
+        int n = n0;
+        for (; n + 2 <= n1; n += 2) {
+            // two rows at a time: the activations are loaded once for both
+            w.copyScales(n, scales, 0);
+            w.copyScales(n + 1, scales, secondScales);
+            w.copyBiases(n, biases, 0);
+            w.copyBiases(n + 1, biases, secondScales);
+            if (wordUnits) {
                 int[] words = scratch.words;
-                w.copyRowWords(n, words);
+                w.copyRowWords(n, words, 0);
+                w.copyRowWords(n + 1, words, second);
+                if (bits == 4) {
+                    pairWords4(
+                            words, second, x, scales, secondScales, steps, groupShift, seg, dots);
+                } else if (bits == 8) {
+                    pairWords8(
+                            words, second, x, scales, secondScales, steps, groupShift, seg, dots);
+                } else {
+                    pairWords2(
+                            words, second, x, scales, secondScales, steps, groupShift, seg, dots);
+                }
+            } else {
+                byte[] bytes = scratch.bytes;
+                w.copyRowBytes(n, bytes, 0);
+                w.copyRowBytes(n + 1, bytes, second);
+                if (bits == 3) {
+                    pairBytes3(
+                            bytes, second, x, scales, secondScales, steps, groupShift, seg, dots);
+                } else if (bits == 5) {
+                    pairBytes5(
+                            bytes, second, x, scales, secondScales, steps, groupShift, seg, dots);
+                } else {
+                    pairBytes6(
+                            bytes, second, x, scales, secondScales, steps, groupShift, seg, dots);
+                }
+            }
+            out.put(n, dots[0] + biasTerm(biases, groupSums, 0, groups));
+            out.put(n + 1, dots[1] + biasTerm(biases, secondScales, groupSums, 0, groups));
+        }
+        for (; n < n1; n++) {
+            w.copyScales(n, scales, 0);
+            w.copyBiases(n, biases, 0);
+            float dot;
+            if (wordUnits) {
+                int[] words = scratch.words;
+                w.copyRowWords(n, words, 0);
                 if (bits == 4) {
                     dot = rowWords4(words, x, scales, steps, groupShift, seg);
                 } else if (bits == 8) {
@@ -160,7 +208,7 @@ final class VectorKernel extends CpuKernel {
                 }
             } else {
                 byte[] bytes = scratch.bytes;
-                w.copyRowBytes(n, bytes);
+                w.copyRowBytes(n, bytes, 0);
                 if (bits == 3) {
                     dot = rowBytes3(bytes, x, scales, steps, groupShift, seg);
                 } else if (bits == 5) {
@@ -174,20 +222,431 @@ final class VectorKernel extends CpuKernel {
     }
 
     /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of two weight rows at once (4-bit
+     * codes; the second row's copy starts at {@code second}, its scales at {@code secondScales}):
+     * each activation vector is loaded once for both rows, and the two rows' dependency chains
+     * overlap.
+     */
+    private static void pairWords4(
+            int[] words,
+            int second,
+            float[] x,
+            float[] scales,
+            int secondScales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xf);
+        IntVector mask1 = IntVector.broadcast(INT, 0xf0);
+        IntVector mask2 = IntVector.broadcast(INT, 0xf00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xf000);
+        IntVector mask4 = IntVector.broadcast(INT, 0xf0000);
+        IntVector mask5 = IntVector.broadcast(INT, 0xf00000);
+        IntVector mask6 = IntVector.broadcast(INT, 0xf000000);
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            IntVector w = IntVector.fromArray(INT, words, second + t * LANES);
+            int xo = t * LANES * 8;
+            FloatVector x0 = FloatVector.fromArray(FLOAT, x, xo);
+            FloatVector a0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector b0 = w.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector x1 = FloatVector.fromArray(FLOAT, x, xo + 1 * LANES);
+            FloatVector a1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector b1 = w.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector x2 = FloatVector.fromArray(FLOAT, x, xo + 2 * LANES);
+            a0 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, a0);
+            b0 = w.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, b0);
+            FloatVector x3 = FloatVector.fromArray(FLOAT, x, xo + 3 * LANES);
+            a1 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, a1);
+            b1 = w.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, b1);
+            FloatVector x4 = FloatVector.fromArray(FLOAT, x, xo + 4 * LANES);
+            a0 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x4, a0);
+            b0 = w.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x4, b0);
+            FloatVector x5 = FloatVector.fromArray(FLOAT, x, xo + 5 * LANES);
+            a1 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x5, a1);
+            b1 = w.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x5, b1);
+            FloatVector x6 = FloatVector.fromArray(FLOAT, x, xo + 6 * LANES);
+            a0 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x6, a0);
+            b0 = w.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x6, b0);
+            FloatVector x7 = FloatVector.fromArray(FLOAT, x, xo + 7 * LANES);
+            a1 = v.lanewise(LSHR, 28).convert(I2F, 0).reinterpretAsFloats().fma(x7, a1);
+            b1 = w.lanewise(LSHR, 28).convert(I2F, 0).reinterpretAsFloats().fma(x7, b1);
+            int g = (t * LANES * 8) >>> groupShift;
+            ta = a0.add(a1).fma(FloatVector.fromArray(FLOAT, scales, g).rearrange(seg), ta);
+            tb =
+                    b0.add(b1)
+                            .fma(
+                                    FloatVector.fromArray(FLOAT, scales, secondScales + g)
+                                            .rearrange(seg),
+                                    tb);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of two weight rows at once (8-bit
+     * codes; the second row's copy starts at {@code second}, its scales at {@code secondScales}):
+     * each activation vector is loaded once for both rows, and the two rows' dependency chains
+     * overlap.
+     */
+    private static void pairWords8(
+            int[] words,
+            int second,
+            float[] x,
+            float[] scales,
+            int secondScales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0xff);
+        IntVector mask1 = IntVector.broadcast(INT, 0xff00);
+        IntVector mask2 = IntVector.broadcast(INT, 0xff0000);
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            IntVector w = IntVector.fromArray(INT, words, second + t * LANES);
+            int xo = t * LANES * 4;
+            FloatVector x0 = FloatVector.fromArray(FLOAT, x, xo);
+            FloatVector a0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector b0 = w.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector x1 = FloatVector.fromArray(FLOAT, x, xo + 1 * LANES);
+            FloatVector a1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector b1 = w.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector x2 = FloatVector.fromArray(FLOAT, x, xo + 2 * LANES);
+            a0 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, a0);
+            b0 = w.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, b0);
+            FloatVector x3 = FloatVector.fromArray(FLOAT, x, xo + 3 * LANES);
+            a1 = v.lanewise(LSHR, 24).convert(I2F, 0).reinterpretAsFloats().fma(x3, a1);
+            b1 = w.lanewise(LSHR, 24).convert(I2F, 0).reinterpretAsFloats().fma(x3, b1);
+            int g = (t * LANES * 4) >>> groupShift;
+            ta = a0.add(a1).fma(FloatVector.fromArray(FLOAT, scales, g).rearrange(seg), ta);
+            tb =
+                    b0.add(b1)
+                            .fma(
+                                    FloatVector.fromArray(FLOAT, scales, secondScales + g)
+                                            .rearrange(seg),
+                                    tb);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of two weight rows at once (2-bit
+     * codes; the second row's copy starts at {@code second}, its scales at {@code secondScales}):
+     * each activation vector is loaded once for both rows, and the two rows' dependency chains
+     * overlap.
+     */
+    private static void pairWords2(
+            int[] words,
+            int second,
+            float[] x,
+            float[] scales,
+            int secondScales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x3);
+        IntVector mask1 = IntVector.broadcast(INT, 0xc);
+        IntVector mask2 = IntVector.broadcast(INT, 0x30);
+        IntVector mask3 = IntVector.broadcast(INT, 0xc0);
+        IntVector mask4 = IntVector.broadcast(INT, 0x300);
+        IntVector mask5 = IntVector.broadcast(INT, 0xc00);
+        IntVector mask6 = IntVector.broadcast(INT, 0x3000);
+        IntVector mask7 = IntVector.broadcast(INT, 0xc000);
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v = IntVector.fromArray(INT, words, t * LANES);
+            IntVector w = IntVector.fromArray(INT, words, second + t * LANES);
+            IntVector vu = v.lanewise(LSHR, 16);
+            IntVector wu = w.lanewise(LSHR, 16);
+            int xo = t * LANES * 16;
+            FloatVector x0 = FloatVector.fromArray(FLOAT, x, xo);
+            FloatVector a0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector b0 = w.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector x1 = FloatVector.fromArray(FLOAT, x, xo + 1 * LANES);
+            FloatVector a1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector b1 = w.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector x2 = FloatVector.fromArray(FLOAT, x, xo + 2 * LANES);
+            a0 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, a0);
+            b0 = w.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, b0);
+            FloatVector x3 = FloatVector.fromArray(FLOAT, x, xo + 3 * LANES);
+            a1 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, a1);
+            b1 = w.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, b1);
+            FloatVector x4 = FloatVector.fromArray(FLOAT, x, xo + 4 * LANES);
+            a0 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x4, a0);
+            b0 = w.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x4, b0);
+            FloatVector x5 = FloatVector.fromArray(FLOAT, x, xo + 5 * LANES);
+            a1 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x5, a1);
+            b1 = w.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x5, b1);
+            FloatVector x6 = FloatVector.fromArray(FLOAT, x, xo + 6 * LANES);
+            a0 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x6, a0);
+            b0 = w.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x6, b0);
+            FloatVector x7 = FloatVector.fromArray(FLOAT, x, xo + 7 * LANES);
+            a1 = v.and(mask7).convert(I2F, 0).reinterpretAsFloats().fma(x7, a1);
+            b1 = w.and(mask7).convert(I2F, 0).reinterpretAsFloats().fma(x7, b1);
+            FloatVector x8 = FloatVector.fromArray(FLOAT, x, xo + 8 * LANES);
+            a0 = vu.and(mask0).convert(I2F, 0).reinterpretAsFloats().fma(x8, a0);
+            b0 = wu.and(mask0).convert(I2F, 0).reinterpretAsFloats().fma(x8, b0);
+            FloatVector x9 = FloatVector.fromArray(FLOAT, x, xo + 9 * LANES);
+            a1 = vu.and(mask1).convert(I2F, 0).reinterpretAsFloats().fma(x9, a1);
+            b1 = wu.and(mask1).convert(I2F, 0).reinterpretAsFloats().fma(x9, b1);
+            FloatVector x10 = FloatVector.fromArray(FLOAT, x, xo + 10 * LANES);
+            a0 = vu.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x10, a0);
+            b0 = wu.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x10, b0);
+            FloatVector x11 = FloatVector.fromArray(FLOAT, x, xo + 11 * LANES);
+            a1 = vu.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x11, a1);
+            b1 = wu.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x11, b1);
+            FloatVector x12 = FloatVector.fromArray(FLOAT, x, xo + 12 * LANES);
+            a0 = vu.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x12, a0);
+            b0 = wu.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x12, b0);
+            FloatVector x13 = FloatVector.fromArray(FLOAT, x, xo + 13 * LANES);
+            a1 = vu.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x13, a1);
+            b1 = wu.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x13, b1);
+            FloatVector x14 = FloatVector.fromArray(FLOAT, x, xo + 14 * LANES);
+            a0 = vu.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x14, a0);
+            b0 = wu.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x14, b0);
+            FloatVector x15 = FloatVector.fromArray(FLOAT, x, xo + 15 * LANES);
+            a1 = vu.and(mask7).convert(I2F, 0).reinterpretAsFloats().fma(x15, a1);
+            b1 = wu.and(mask7).convert(I2F, 0).reinterpretAsFloats().fma(x15, b1);
+            int g = (t * LANES * 16) >>> groupShift;
+            ta = a0.add(a1).fma(FloatVector.fromArray(FLOAT, scales, g).rearrange(seg), ta);
+            tb =
+                    b0.add(b1)
+                            .fma(
+                                    FloatVector.fromArray(FLOAT, scales, secondScales + g)
+                                            .rearrange(seg),
+                                    tb);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of two weight rows at once (3-bit
+     * codes; the second row's copy starts at {@code second}, its scales at {@code secondScales}):
+     * each activation vector is loaded once for both rows, and the two rows' dependency chains
+     * overlap.
+     */
+    private static void pairBytes3(
+            byte[] bytes,
+            int second,
+            float[] x,
+            float[] scales,
+            int secondScales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x7);
+        IntVector mask1 = IntVector.broadcast(INT, 0x38);
+        IntVector mask2 = IntVector.broadcast(INT, 0x1c0);
+        IntVector mask3 = IntVector.broadcast(INT, 0xe00);
+        IntVector mask4 = IntVector.broadcast(INT, 0x7000);
+        IntVector mask5 = IntVector.broadcast(INT, 0x38000);
+        IntVector mask6 = IntVector.broadcast(INT, 0x1c0000);
+        IntVector mask7 = IntVector.broadcast(INT, 0xe00000);
+        int stepBytes = LANES * 3;
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_3)
+                            .reinterpretAsInts();
+            IntVector w =
+                    ByteVector.fromArray(BYTE, bytes, second + t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_3)
+                            .reinterpretAsInts();
+            int xo = t * LANES * 8;
+            FloatVector x0 = FloatVector.fromArray(FLOAT, x, xo);
+            FloatVector a0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector b0 = w.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector x1 = FloatVector.fromArray(FLOAT, x, xo + 1 * LANES);
+            FloatVector a1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector b1 = w.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector x2 = FloatVector.fromArray(FLOAT, x, xo + 2 * LANES);
+            a0 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, a0);
+            b0 = w.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, b0);
+            FloatVector x3 = FloatVector.fromArray(FLOAT, x, xo + 3 * LANES);
+            a1 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, a1);
+            b1 = w.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, b1);
+            FloatVector x4 = FloatVector.fromArray(FLOAT, x, xo + 4 * LANES);
+            a0 = v.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x4, a0);
+            b0 = w.and(mask4).convert(I2F, 0).reinterpretAsFloats().fma(x4, b0);
+            FloatVector x5 = FloatVector.fromArray(FLOAT, x, xo + 5 * LANES);
+            a1 = v.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x5, a1);
+            b1 = w.and(mask5).convert(I2F, 0).reinterpretAsFloats().fma(x5, b1);
+            FloatVector x6 = FloatVector.fromArray(FLOAT, x, xo + 6 * LANES);
+            a0 = v.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x6, a0);
+            b0 = w.and(mask6).convert(I2F, 0).reinterpretAsFloats().fma(x6, b0);
+            FloatVector x7 = FloatVector.fromArray(FLOAT, x, xo + 7 * LANES);
+            a1 = v.and(mask7).convert(I2F, 0).reinterpretAsFloats().fma(x7, a1);
+            b1 = w.and(mask7).convert(I2F, 0).reinterpretAsFloats().fma(x7, b1);
+            int g = (t * LANES * 8) >>> groupShift;
+            ta = a0.add(a1).fma(FloatVector.fromArray(FLOAT, scales, g).rearrange(seg), ta);
+            tb =
+                    b0.add(b1)
+                            .fma(
+                                    FloatVector.fromArray(FLOAT, scales, secondScales + g)
+                                            .rearrange(seg),
+                                    tb);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of two weight rows at once (6-bit
+     * codes; the second row's copy starts at {@code second}, its scales at {@code secondScales}):
+     * each activation vector is loaded once for both rows, and the two rows' dependency chains
+     * overlap.
+     */
+    private static void pairBytes6(
+            byte[] bytes,
+            int second,
+            float[] x,
+            float[] scales,
+            int secondScales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x3f);
+        IntVector mask1 = IntVector.broadcast(INT, 0xfc0);
+        IntVector mask2 = IntVector.broadcast(INT, 0x3f000);
+        IntVector mask3 = IntVector.broadcast(INT, 0xfc0000);
+        int stepBytes = LANES * 3;
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_6)
+                            .reinterpretAsInts();
+            IntVector w =
+                    ByteVector.fromArray(BYTE, bytes, second + t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_6)
+                            .reinterpretAsInts();
+            int xo = t * LANES * 4;
+            FloatVector x0 = FloatVector.fromArray(FLOAT, x, xo);
+            FloatVector a0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector b0 = w.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector x1 = FloatVector.fromArray(FLOAT, x, xo + 1 * LANES);
+            FloatVector a1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector b1 = w.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector x2 = FloatVector.fromArray(FLOAT, x, xo + 2 * LANES);
+            a0 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, a0);
+            b0 = w.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, b0);
+            FloatVector x3 = FloatVector.fromArray(FLOAT, x, xo + 3 * LANES);
+            a1 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, a1);
+            b1 = w.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, b1);
+            int g = (t * LANES * 4) >>> groupShift;
+            ta = a0.add(a1).fma(FloatVector.fromArray(FLOAT, scales, g).rearrange(seg), ta);
+            tb =
+                    b0.add(b1)
+                            .fma(
+                                    FloatVector.fromArray(FLOAT, scales, secondScales + g)
+                                            .rearrange(seg),
+                                    tb);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
+     * Computes {@code sum_g scale[n, g] * dot(x_g, q[n]_g)} of two weight rows at once (5-bit
+     * codes; the second row's copy starts at {@code second}, its scales at {@code secondScales}):
+     * each activation vector is loaded once for both rows, and the two rows' dependency chains
+     * overlap.
+     */
+    private static void pairBytes5(
+            byte[] bytes,
+            int second,
+            float[] x,
+            float[] scales,
+            int secondScales,
+            int steps,
+            int groupShift,
+            VectorShuffle<Float> seg,
+            float[] dots) {
+        IntVector mask0 = IntVector.broadcast(INT, 0x1f);
+        IntVector mask1 = IntVector.broadcast(INT, 0x3e0);
+        IntVector mask2 = IntVector.broadcast(INT, 0x7c00);
+        IntVector mask3 = IntVector.broadcast(INT, 0xf8000);
+        IntVector shifts = IntVector.fromArray(INT, UNIT_SHIFTS_5, 0);
+        int stepBytes = LANES * 20 / 8;
+        FloatVector ta = FloatVector.zero(FLOAT);
+        FloatVector tb = FloatVector.zero(FLOAT);
+        for (int t = 0; t < steps; t++) {
+            IntVector v =
+                    ByteVector.fromArray(BYTE, bytes, t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_5)
+                            .reinterpretAsInts()
+                            .lanewise(LSHR, shifts);
+            IntVector w =
+                    ByteVector.fromArray(BYTE, bytes, second + t * stepBytes)
+                            .rearrange(UNIT_SHUFFLE_5)
+                            .reinterpretAsInts()
+                            .lanewise(LSHR, shifts);
+            int xo = t * LANES * 4;
+            FloatVector x0 = FloatVector.fromArray(FLOAT, x, xo);
+            FloatVector a0 = v.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector b0 = w.and(mask0).convert(I2F, 0).reinterpretAsFloats().mul(x0);
+            FloatVector x1 = FloatVector.fromArray(FLOAT, x, xo + 1 * LANES);
+            FloatVector a1 = v.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector b1 = w.and(mask1).convert(I2F, 0).reinterpretAsFloats().mul(x1);
+            FloatVector x2 = FloatVector.fromArray(FLOAT, x, xo + 2 * LANES);
+            a0 = v.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, a0);
+            b0 = w.and(mask2).convert(I2F, 0).reinterpretAsFloats().fma(x2, b0);
+            FloatVector x3 = FloatVector.fromArray(FLOAT, x, xo + 3 * LANES);
+            a1 = v.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, a1);
+            b1 = w.and(mask3).convert(I2F, 0).reinterpretAsFloats().fma(x3, b1);
+            int g = (t * LANES * 4) >>> groupShift;
+            ta = a0.add(a1).fma(FloatVector.fromArray(FLOAT, scales, g).rearrange(seg), ta);
+            tb =
+                    b0.add(b1)
+                            .fma(
+                                    FloatVector.fromArray(FLOAT, scales, secondScales + g)
+                                            .rearrange(seg),
+                                    tb);
+        }
+        dots[0] = ta.reduceLanes(VectorOperators.ADD);
+        dots[1] = tb.reduceLanes(VectorOperators.ADD);
+    }
+
+    /**
      * Returns {@code sum_g bias[g] * groupSums[offset + g]} over a row's biases copied to {@code
      * biases}.
      */
     private static float biasTerm(float[] biases, float[] groupSums, int offset, int groups) {
+        return biasTerm(biases, 0, groupSums, offset, groups);
+    }
+
+    /**
+     * Returns {@code sum_g bias[biasOffset + g] * groupSums[offset + g]} over a row's biases copied
+     * to {@code biases} from {@code biasOffset}.
+     */
+    private static float biasTerm(
+            float[] biases, int biasOffset, float[] groupSums, int offset, int groups) {
         FloatVector acc = FloatVector.zero(FLOAT);
         int g = 0;
         for (; g + LANES <= groups; g += LANES) {
             acc =
-                    FloatVector.fromArray(FLOAT, biases, g)
+                    FloatVector.fromArray(FLOAT, biases, biasOffset + g)
                             .fma(FloatVector.fromArray(FLOAT, groupSums, offset + g), acc);
         }
         float total = acc.reduceLanes(VectorOperators.ADD);
         for (; g < groups; g++) {
-            total += biases[g] * groupSums[offset + g];
+            total += biases[biasOffset + g] * groupSums[offset + g];
         }
         return total;
     }
