@@ -32,6 +32,7 @@ public final class ContinuousBatcher implements AutoCloseable {
     private final LinkedBlockingQueue<Submission> queue = new LinkedBlockingQueue<>();
     private Thread thread;
     private volatile boolean closed;
+    private volatile int peakBatch;
 
     /**
      * Creates a batcher.
@@ -58,6 +59,16 @@ public final class ContinuousBatcher implements AutoCloseable {
      */
     public int getMaxBatch() {
         return maxBatch;
+    }
+
+    /**
+     * Returns the most sequences that have stepped together so far (a statistic for monitoring and
+     * tests).
+     *
+     * @return the largest batch of one step
+     */
+    public int getPeakBatch() {
+        return peakBatch;
     }
 
     /**
@@ -140,6 +151,7 @@ public final class ContinuousBatcher implements AutoCloseable {
                     completeFinished(active);
                     continue;
                 }
+                peakBatch = Math.max(peakBatch, batch.size());
                 try {
                     batch.step();
                 } catch (RuntimeException | Error e) {
