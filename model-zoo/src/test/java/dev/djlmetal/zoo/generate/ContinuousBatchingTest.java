@@ -6,8 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.repository.zoo.Criteria;
 import ai.djl.repository.zoo.ZooModel;
+import ai.djl.training.ParameterStore;
+import dev.djlmetal.zoo.EmbeddedModel;
+import dev.djlmetal.zoo.decoder.DecoderConfig;
+import dev.djlmetal.zoo.testing.LogitBounds;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +24,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -29,16 +37,28 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class ContinuousBatchingTest {
 
-    @TempDir static Path dir;
-
     private static ZooModel<String, String> model;
     private static TextGenerator generator;
 
-    private static final String[] PROMPTS = {"w10 w20 w30", "w5", "w40 w41 w42 w43 w44", "w90 w3"};
+    private static DecoderConfig config;
+
+    /** Story openings of different lengths for the embedded model (a trained model). */
+    private static final String[] PROMPTS = {
+        "Once upon a time, there was a little dog",
+        "One day",
+        "Lily and her mom went to the park. They saw a big red ball near the tree, and",
+        "The cat"
+    };
+
+    private static final String LONG_PROMPT =
+            "Once upon a time, there was a tiny girl named Lily. Every day, Lily went to the park"
+                    + " to read. One day, she saw";
 
     @BeforeAll
     static void load() throws Exception {
-        TinyLlamaDirs.write(dir, 17, Long.MAX_VALUE);
+        Assumptions.assumeTrue(EmbeddedModel.isAvailable(), "the embedded model is not packed");
+        Path dir = EmbeddedModel.directory();
+        config = DecoderConfig.fromFile(dir.resolve("config.json"));
         model =
                 Criteria.builder()
                         .setTypes(String.class, String.class)
@@ -62,15 +82,51 @@ class ContinuousBatchingTest {
         return generator.newSequence(GenerationRequest.of(prompt), null);
     }
 
-    /** Greedy tokens of one prompt decoded alone, on the given path. */
-    private static long[] alone(String prompt, boolean arrays) {
+    /** One prompt decoded alone, on the given path. */
+    private static SequenceState alone(String prompt, boolean arrays) {
         SequenceState s = sequence(prompt);
         try (DecodingBatch batch = newBatch(arrays, List.of(s))) {
             while (!batch.isEmpty()) {
                 batch.step();
             }
         }
-        return tokens(s);
+        return s;
+    }
+
+    /**
+     * Asserts the same greedy tokens and the same log-probabilities, within the model's rounding
+     * bound scaled by each step's largest logit (recomputed over the whole sequence).
+     */
+    private static void assertSameGeneration(SequenceState expected, SequenceState actual) {
+        long[] ids = tokens(expected);
+        assertArrayEquals(ids, tokens(actual), actual.toString());
+        long[] prompt = expected.getPromptIds();
+        long[] all = new long[prompt.length + ids.length];
+        System.arraycopy(prompt, 0, all, 0, prompt.length);
+        System.arraycopy(ids, 0, all, prompt.length, ids.length);
+        float[] logits;
+        try (NDManager manager = NDManager.newBaseManager("PyTorch")) {
+            NDArray input = manager.create(all, new Shape(1, all.length));
+            logits =
+                    model.getBlock()
+                            .forward(new ParameterStore(manager, false), new NDList(input), false)
+                            .head()
+                            .toFloatArray();
+        }
+        int vocab = config.getVocabSize();
+        LogitBounds bounds = LogitBounds.of(config, all.length, 2);
+        for (int t = 0; t < ids.length; t++) {
+            int row = (prompt.length - 1 + t) * vocab;
+            double max = 0;
+            for (int v = 0; v < vocab; v++) {
+                max = Math.max(max, Math.abs(logits[row + v]));
+            }
+            assertEquals(
+                    expected.getResult().getTokens().get(t).getLogprob(),
+                    actual.getResult().getTokens().get(t).getLogprob(),
+                    bounds.logprobTolerance(max, vocab),
+                    "log-probability of token " + t);
+        }
     }
 
     private static DecodingBatch newBatch(boolean arrays, List<SequenceState> sequences) {
@@ -109,10 +165,30 @@ class ContinuousBatchingTest {
                 batch.step();
             }
         }
-        assertArrayEquals(alone(PROMPTS[0], arrays), tokens(first), PROMPTS[0]);
+        assertSameGeneration(alone(PROMPTS[0], arrays), first);
         for (int p = 1; p < PROMPTS.length; p++) {
-            assertArrayEquals(alone(PROMPTS[p], arrays), tokens(later.get(p - 1)), PROMPTS[p]);
+            assertSameGeneration(alone(PROMPTS[p], arrays), later.get(p - 1));
         }
+    }
+
+    /**
+     * A newcomer with a longer context than the running rows: on the NDArray path the running rows'
+     * cache is left-padded to the newcomer's length, not the other way round.
+     */
+    @ParameterizedTest(name = "array path {0}")
+    @ValueSource(booleans = {true, false})
+    void aLongerNewcomerJoinsShortRunningRows(boolean arrays) {
+        SequenceState shortOne = sequence(PROMPTS[1]);
+        SequenceState longOne = sequence(LONG_PROMPT);
+        try (DecodingBatch batch = newBatch(arrays, List.of(shortOne))) {
+            batch.step();
+            batch.add(longOne);
+            while (!batch.isEmpty()) {
+                batch.step();
+            }
+        }
+        assertSameGeneration(alone(PROMPTS[1], arrays), shortOne);
+        assertSameGeneration(alone(LONG_PROMPT, arrays), longOne);
     }
 
     @ParameterizedTest(name = "array path {0}")
@@ -132,7 +208,7 @@ class ContinuousBatchingTest {
         }
         assertTrue(cancelled.isCancelled());
         assertThrows(IllegalStateException.class, cancelled::getResult);
-        assertArrayEquals(alone(PROMPTS[2], arrays), tokens(kept));
+        assertSameGeneration(alone(PROMPTS[2], arrays), kept);
     }
 
     /**
@@ -180,10 +256,9 @@ class ContinuousBatchingTest {
         assertEquals(3, batcher.getPeakBatch(), "the batch filled up to max_rolling_batch_size");
         for (int p = 0; p < PROMPTS.length; p++) {
             assertFalse(sequences.get(p).isCancelled());
-            assertArrayEquals(
+            assertSameGeneration(
                     alone(PROMPTS[p], ArrayDecoders.of(model.getBlock()) != null),
-                    tokens(sequences.get(p)),
-                    PROMPTS[p]);
+                    sequences.get(p));
         }
         // the String predictor goes through the same batch
         assertEquals(
