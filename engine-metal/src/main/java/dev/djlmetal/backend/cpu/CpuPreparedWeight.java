@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.backend.EngineOwnedArrays;
 import dev.djlmetal.backend.PreparedWeight;
-import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
@@ -18,7 +18,7 @@ import java.nio.FloatBuffer;
  * tensor memory for contiguous FLOAT32 CPU tensors on PyTorch; FLOAT16 inputs are first converted
  * to FLOAT32), copied once into the kernel's heap layout ({@code M * K} floats, small next to the
  * weight), and the kernel writes the result straight into the memory of an output array that
- * PyTorch allocated (on other engines, into a direct buffer that becomes the output array).
+ * PyTorch allocated (on other engines, into a staging buffer copied into the output array).
  */
 public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
 
@@ -27,12 +27,6 @@ public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
 
     /** The name of the path that dequantizes row chunks and multiplies them with the engine. */
     public static final String BLAS_PATH = "blas";
-
-    /**
-     * The engine whose {@code NDArray.toByteBuffer(true)} returns a direct buffer over the array's
-     * own memory for contiguous CPU arrays.
-     */
-    private static final String WRITABLE_ENGINE = "PyTorch";
 
     /**
      * The calling thread's laid-out activations and group sums, reused from product to product (the
@@ -104,26 +98,15 @@ public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
     }
 
     /**
-     * Multiplies into a new FLOAT32 array. On PyTorch the kernel writes straight into the memory of
-     * an array the engine allocated, which is freed as soon as the array is closed; elsewhere it
-     * writes into a direct buffer that becomes the array.
+     * Multiplies into a new FLOAT32 array whose memory the engine owns: on PyTorch the kernel
+     * writes straight into it (see {@link EngineOwnedArrays}).
      */
     private NDArray multiplyInto(FloatBuffer input, int m, Shape outShape, NDManager manager) {
-        if (WRITABLE_ENGINE.equals(manager.getEngine().getEngineName())) {
-            NDArray out = manager.create(outShape, DataType.FLOAT32);
-            ByteBuffer memory = out.toByteBuffer(true);
-            if (memory.isDirect() && !memory.isReadOnly()) {
-                multiply(input, m, memory.order(ByteOrder.nativeOrder()).asFloatBuffer());
-                return out;
-            }
-            out.close();
-        }
-        ByteBuffer outBytes =
-                ByteBuffer.allocateDirect(
-                                Math.multiplyExact(Math.multiplyExact(m, matrix.rows()), 4))
-                        .order(ByteOrder.nativeOrder());
-        multiply(input, m, outBytes.asFloatBuffer());
-        return manager.create(outBytes, outShape, DataType.FLOAT32);
+        return EngineOwnedArrays.create(
+                manager,
+                outShape,
+                DataType.FLOAT32,
+                memory -> multiply(input, m, memory.asFloatBuffer()));
     }
 
     private NDArray applyChunked(NDArray x, int m, Shape outShape) {

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import dev.djlmetal.backend.EngineOwnedArrays;
 import dev.djlmetal.backend.PreparedWeight;
 import dev.djlmetal.quant.QuantSpec;
 import dev.djlmetal.quant.QuantizedTensor;
@@ -14,7 +15,8 @@ import java.util.List;
 /**
  * A quantized weight resident in shared device buffers: packed codes as uploaded (the uint32 words
  * of the little-endian bit stream), scales and biases as float32. Activations are copied in and the
- * product copied out on every call.
+ * product copied out on every call, into an array whose memory the engine owns ({@link
+ * EngineOwnedArrays}), so views of it stay valid after it is closed.
  */
 final class MetalPreparedWeight implements PreparedWeight {
 
@@ -142,10 +144,9 @@ final class MetalPreparedWeight implements PreparedWeight {
                     AffineQmmKernels.arguments(mRows, rows, columns),
                     launch.getThreadgroups(),
                     launch.getThreadsPerThreadgroup());
-            ByteBuffer result = manager.allocateDirect(mRows * rows * elementBytes);
-            result.put(output.contents());
-            result.rewind();
-            return manager.create(result, outShape, dataType);
+            ByteBuffer product = output.contents();
+            return EngineOwnedArrays.create(
+                    manager, outShape, dataType, memory -> memory.put(product));
         }
     }
 
