@@ -23,11 +23,18 @@ import java.util.function.Supplier;
  * <p>Arguments: {@code --quick} measures a subset (no lm_head, shorter timing) in well under a
  * minute; {@code --group-size=N} changes the group size (default 64); {@code --bits=3,6} changes
  * the code widths (default 4 and 8); {@code --rows=1,8,128} the activation rows M (default 1 and
- * 128). The vector width is the JVM's ({@code -Ddjlmetal.cpu.vectorBits}).
+ * 128). The vector width is the JVM's ({@code -Ddjlmetal.cpu.vectorBits}). Every product reads its
+ * weight from memory: the measurement cycles through copies of the weight filling 256 MB, as a
+ * model's layers follow one another; {@code --from-cache} reuses one weight instead (then small
+ * layers stay in the last-level cache).
  */
 public final class KernelBenchTable {
 
     private static final int[] DEFAULT_ROWS = {1, 128};
+
+    /** The bytes of weight copies a measurement cycles through, well above the last-level cache. */
+    private static final long COLD_BYTES = 256L << 20;
+
     private static final int[] DEFAULT_BITS = {4, 8};
 
     private KernelBenchTable() {}
@@ -42,6 +49,7 @@ public final class KernelBenchTable {
     public static void main(String[] args) throws Exception {
         List<String> options = Arrays.asList(args);
         boolean quick = options.contains("--quick");
+        boolean fromCache = options.contains("--from-cache");
         int groupSize = 64;
         int[] widths = DEFAULT_BITS;
         int[] rowCounts = DEFAULT_ROWS;
@@ -68,11 +76,12 @@ public final class KernelBenchTable {
                     throw new IllegalArgumentException(
                             "--rows takes comma-separated activation row counts, got " + option, e);
                 }
-            } else if (!"--quick".equals(option)) {
+            } else if (!"--quick".equals(option) && !"--from-cache".equals(option)) {
                 throw new IllegalArgumentException(
                         "Unknown option "
                                 + option
-                                + "; allowed: --quick, --group-size=N, --bits=B,..., --rows=M,...");
+                                + "; allowed: --quick, --from-cache, --group-size=N, --bits=B,...,"
+                                + " --rows=M,...");
             }
         }
         double minSeconds = quick ? 0.3 : 1.0;
@@ -112,23 +121,46 @@ public final class KernelBenchTable {
                     inputs[i] = BenchWeights.activations(manager, rowCounts[i], shape);
                 }
                 double[] floatSeconds = new double[rowCounts.length];
-                try (NDArray weight = BenchWeights.float32(manager, shape)) {
-                    long bytes = weight.size() * 4;
+                try (NDManager weights = manager.newSubManager()) {
+                    long bytes = (long) shape.getOutFeatures() * shape.getInFeatures() * 4;
+                    NDArray[] copies = new NDArray[copies(bytes, fromCache)];
+                    for (int c = 0; c < copies.length; c++) {
+                        copies[c] = BenchWeights.float32(weights, shape);
+                    }
                     for (int i = 0; i < rowCounts.length; i++) {
                         NDArray x = inputs[i];
+                        int[] next = {0};
                         floatSeconds[i] =
-                                time(() -> Linear.linear(x, weight).singletonOrThrow(), minSeconds);
+                                time(
+                                        () ->
+                                                Linear.linear(x, copies[next[0]++ % copies.length])
+                                                        .singletonOrThrow(),
+                                        minSeconds);
                         rows.add(
                                 new Row(shape, rowCounts[i], "float32", floatSeconds[i], bytes, 1));
                     }
                 }
                 for (int bits : widths) {
-                    try (QuantizedTensor q =
-                                    BenchWeights.quantized(manager, shape, bits, groupSize, bits);
-                            CpuPreparedWeight prepared = backend.prepare(q)) {
+                    try (NDManager weights = manager.newSubManager()) {
+                        QuantizedTensor first =
+                                BenchWeights.quantized(weights, shape, bits, groupSize, bits);
+                        CpuPreparedWeight[] prepared =
+                                new CpuPreparedWeight[copies(first.byteSize(), fromCache)];
+                        prepared[0] = backend.prepare(first);
+                        for (int c = 1; c < prepared.length; c++) {
+                            prepared[c] =
+                                    backend.prepare(
+                                            BenchWeights.quantized(
+                                                    weights, shape, bits, groupSize, bits + c));
+                        }
+                        QuantizedTensor q = first;
                         for (int i = 0; i < rowCounts.length; i++) {
                             NDArray x = inputs[i];
-                            double seconds = time(() -> prepared.apply(x), minSeconds);
+                            int[] next = {0};
+                            double seconds =
+                                    time(
+                                            () -> prepared[next[0]++ % prepared.length].apply(x),
+                                            minSeconds);
                             String name = bits + "-bit g" + groupSize;
                             double speedup = floatSeconds[i] / seconds;
                             rows.add(
@@ -140,6 +172,9 @@ public final class KernelBenchTable {
                                             q.byteSize(),
                                             speedup));
                         }
+                        for (CpuPreparedWeight p : prepared) {
+                            p.close();
+                        }
                     }
                 }
             }
@@ -148,6 +183,19 @@ public final class KernelBenchTable {
                 row.print(bandwidth);
             }
         }
+    }
+
+    /**
+     * Returns how many copies of a weight the products cycle through: enough to fill {@value
+     * #COLD_BYTES} bytes, so that each product reads its weight from memory as a model's layers do
+     * (one weight called again and again would stay in the last-level cache), or one with {@code
+     * --from-cache}.
+     */
+    private static int copies(long bytes, boolean fromCache) {
+        if (fromCache) {
+            return 1;
+        }
+        return (int) Math.max(2, (COLD_BYTES + bytes - 1) / bytes);
     }
 
     /**
