@@ -1,5 +1,6 @@
 package dev.djlmetal.backend.cpu;
 
+import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,6 +25,9 @@ public abstract class DecodeMath {
 
     private static final Logger logger = LoggerFactory.getLogger(DecodeMath.class);
     private static final AtomicBoolean WARNED = new AtomicBoolean();
+
+    /** Each thread's attention scores, grown to the longest context it has attended. */
+    private static final ThreadLocal<float[]> SCORES = ThreadLocal.withInitial(() -> new float[0]);
 
     /** Creates an implementation. */
     DecodeMath() {}
@@ -199,10 +203,11 @@ public abstract class DecodeMath {
      * optional soft cap {@code s = cap * tanh(s / cap)}.
      *
      * @param scores the scores
+     * @param offset where the scores start
      * @param n the number of scores
      * @param softCap the soft cap, or 0 for none
      */
-    public abstract void softmax(float[] scores, int n, float softCap);
+    public abstract void softmax(float[] scores, int offset, int n, float softCap);
 
     /**
      * Accumulates values weighted by probabilities: {@code out[d] += sum_t p[t - t0] *
@@ -226,6 +231,115 @@ public abstract class DecodeMath {
             int t1,
             float[] out,
             int outOffset);
+
+    /**
+     * Attention of one token's query heads over a cache: for every query head {@code h} (key/value
+     * head {@code h / (heads / kvHeads)}), {@code out_h = sum_t softmax(cap(scale * q_h . k_t))_t
+     * v_t} over the first {@code visible} slots. Long contexts are split across the cpu backend's
+     * threads by key/value head; the query heads that share a key/value head read its keys and
+     * values once.
+     *
+     * @param q the queries, {@code heads * headDim} values at {@code qOffset}
+     * @param qOffset where the queries start
+     * @param heads the query heads
+     * @param kvHeads the key/value heads (dividing {@code heads})
+     * @param headDim the head dimension
+     * @param keys the key cache, dimension-major per head ({@code keys[(h * headDim + d) * capacity
+     *     + t]})
+     * @param values the value cache, position-major per head ({@code values[(h * capacity + t) *
+     *     headDim + d]})
+     * @param capacity the slots per head of the cache
+     * @param visible the slots attended to (at least 1)
+     * @param scale the score scale
+     * @param softCap the score soft cap, or 0 for none
+     * @param out receives {@code heads * headDim} values at {@code outOffset}
+     * @param outOffset where the output starts
+     */
+    public void attend(
+            float[] q,
+            int qOffset,
+            int heads,
+            int kvHeads,
+            int headDim,
+            float[] keys,
+            float[] values,
+            int capacity,
+            int visible,
+            float scale,
+            float softCap,
+            float[] out,
+            int outOffset) {
+        int groups = heads / kvHeads;
+        long work = 2L * groups * visible * headDim;
+        RowParallel.shared()
+                .forRows(
+                        kvHeads,
+                        1,
+                        work,
+                        (kv0, kv1) -> {
+                            float[] scores = SCORES.get();
+                            if (scores.length < groups * visible) {
+                                scores = new float[groups * visible];
+                                SCORES.set(scores);
+                            }
+                            for (int kv = kv0; kv < kv1; kv++) {
+                                attendGroup(
+                                        q,
+                                        qOffset + kv * groups * headDim,
+                                        groups,
+                                        headDim,
+                                        keys,
+                                        kv * headDim * capacity,
+                                        values,
+                                        kv * capacity * headDim,
+                                        capacity,
+                                        visible,
+                                        scale,
+                                        softCap,
+                                        scores,
+                                        out,
+                                        outOffset + kv * groups * headDim);
+                            }
+                        });
+    }
+
+    /**
+     * Attention of the {@code groups} query heads that share one key/value head. The default runs
+     * them one by one; an implementation may read each key and value once for all of them.
+     */
+    void attendGroup(
+            float[] q,
+            int qOffset,
+            int groups,
+            int headDim,
+            float[] keys,
+            int kOffset,
+            float[] values,
+            int vOffset,
+            int capacity,
+            int visible,
+            float scale,
+            float softCap,
+            float[] scores,
+            float[] out,
+            int outOffset) {
+        for (int g = 0; g < groups; g++) {
+            scores(
+                    q,
+                    qOffset + g * headDim,
+                    keys,
+                    kOffset,
+                    capacity,
+                    headDim,
+                    0,
+                    visible,
+                    scale,
+                    scores);
+            softmax(scores, 0, visible, softCap);
+            Arrays.fill(out, outOffset + g * headDim, outOffset + (g + 1) * headDim, 0f);
+            weightedSum(scores, values, vOffset, headDim, 0, visible, out, outOffset + g * headDim);
+        }
+    }
 
     /**
      * Rotates pairs of a head in place (rotary position embedding in the "half split" layout of

@@ -70,20 +70,53 @@ final class DecodeMathCheck {
         for (float cap : new float[] {0f, 5f}) {
             float[] p1 = s2.clone();
             float[] p2 = s2.clone();
-            candidate.softmax(p1, positions, cap);
-            reference.softmax(p2, positions, cap);
+            candidate.softmax(p1, 0, positions, cap);
+            reference.softmax(p2, 0, positions, cap);
             compareRelative("softmax", p1, p2, (positions + TRANSCENDENTAL_ULPS) * U);
         }
 
         float[] values = random(random, capacity * headDim, 1);
         float[] p = s2.clone();
-        reference.softmax(p, positions, 0);
+        reference.softmax(p, 0, positions, 0);
         float[] o1 = new float[headDim];
         float[] o2 = new float[headDim];
         candidate.weightedSum(p, values, 0, headDim, 0, positions, o1, 0);
         reference.weightedSum(p, values, 0, headDim, 0, positions, o2, 0);
         // probabilities sum to 1 and |v| <= 1
         compareAbsolute("weightedSum", o1, o2, 2 * positions * U);
+
+        verifyAttend(candidate, reference, random);
+    }
+
+    /**
+     * Whole-token attention, where the vector code blocks four query heads: seven query heads per
+     * key/value head (one block and a remainder of three), compared with the scalar result.
+     */
+    private static void verifyAttend(
+            DecodeMath candidate, DecodeMath reference, SplittableRandom random) {
+        int heads = 14;
+        int kvHeads = 2;
+        int headDim = 64;
+        int capacity = 24;
+        int visible = 21;
+        float scale = 0.125f;
+        float[] q = random(random, heads * headDim, 1);
+        float[] keys = random(random, kvHeads * headDim * capacity, 1);
+        float[] values = random(random, kvHeads * capacity * headDim, 1);
+        float[] o1 = new float[heads * headDim];
+        float[] o2 = new float[heads * headDim];
+        candidate.attend(
+                q, 0, heads, kvHeads, headDim, keys, values, capacity, visible, scale, 0f, o1, 0);
+        reference.attend(
+                q, 0, heads, kvHeads, headDim, keys, values, capacity, visible, scale, 0f, o2, 0);
+        // as weightedSum, plus the scores' rounding (at most gamma(headDim) of headDim * scale)
+        // carried through exp
+        double scoreError = 2 * (headDim + 2) * U * headDim * scale;
+        compareAbsolute(
+                "attend",
+                o1,
+                o2,
+                2 * visible * U + 2 * scoreError + (visible + TRANSCENDENTAL_ULPS) * U);
     }
 
     private static float[] random(SplittableRandom random, int n, double range) {

@@ -107,24 +107,25 @@ final class ScalarDecodeMath extends DecodeMath {
     }
 
     @Override
-    public void softmax(float[] scores, int n, float softCap) {
+    public void softmax(float[] scores, int offset, int n, float softCap) {
+        int end = offset + n;
         if (softCap > 0) {
-            for (int i = 0; i < n; i++) {
+            for (int i = offset; i < end; i++) {
                 scores[i] = softCap * (float) Math.tanh(scores[i] / softCap);
             }
         }
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) {
+        for (int i = offset; i < end; i++) {
             max = Math.max(max, scores[i]);
         }
         double sum = 0;
-        for (int i = 0; i < n; i++) {
+        for (int i = offset; i < end; i++) {
             float e = (float) Math.exp(scores[i] - max);
             scores[i] = e;
             sum += e;
         }
         float inv = (float) (1 / sum);
-        for (int i = 0; i < n; i++) {
+        for (int i = offset; i < end; i++) {
             scores[i] *= inv;
         }
     }

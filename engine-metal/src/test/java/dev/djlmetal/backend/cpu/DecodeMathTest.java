@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.djlmetal.testing.FloatErrorBounds;
+import java.util.Arrays;
 import java.util.Random;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -123,7 +124,7 @@ class DecodeMathTest {
                     }
                     max = Math.max(max, s[t]);
                 }
-                math.softmax(p, positions, cap);
+                math.softmax(p, 0, positions, cap);
                 double sum = 0;
                 for (int t = 0; t < positions; t++) {
                     sum += Math.exp(s[t] - max);
@@ -158,6 +159,99 @@ class DecodeMathTest {
                 }
             }
         }
+    }
+
+    /**
+     * Grouped-query attention of a whole token, all heads at once: group sizes with and without a
+     * remainder after blocks of four query heads, head dimensions that are and are not a multiple
+     * of the vector width, and contexts long enough to be split across threads, each head against
+     * its own attention in double precision.
+     */
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void attendMatchesEveryHeadInDoublePrecision(DecodeMath math) {
+        Random random = new Random(6);
+        int[][] shapes = {{8, 8, 64}, {14, 2, 64}, {16, 2, 80}, {12, 3, 32}};
+        for (int[] shape : shapes) {
+            int heads = shape[0];
+            int kvHeads = shape[1];
+            int headDim = shape[2];
+            int groups = heads / kvHeads;
+            int capacity = 700;
+            float[] keys = random(random, kvHeads * headDim * capacity, 1);
+            float[] values = random(random, kvHeads * capacity * headDim, 1);
+            for (int visible : new int[] {1, 37, 650}) {
+                for (float cap : new float[] {0f, 20f}) {
+                    float scale = (float) (1 / Math.sqrt(headDim));
+                    float[] q = random(random, 5 + heads * headDim, 1);
+                    float[] out = new float[3 + heads * headDim + 2];
+                    out[out.length - 1] = 42f;
+                    math.attend(
+                            q, 5, heads, kvHeads, headDim, keys, values, capacity, visible, scale,
+                            cap, out, 3);
+                    assertEquals(42f, out[out.length - 1], "written past the output");
+                    for (int h = 0; h < heads; h++) {
+                        int kv = h / groups;
+                        double[] s = new double[visible];
+                        double max = Double.NEGATIVE_INFINITY;
+                        for (int t = 0; t < visible; t++) {
+                            double dot = 0;
+                            for (int d = 0; d < headDim; d++) {
+                                dot +=
+                                        (double) q[5 + h * headDim + d]
+                                                * keys[(kv * headDim + d) * capacity + t];
+                            }
+                            s[t] = cap > 0 ? cap * Math.tanh(dot * scale / cap) : dot * scale;
+                            max = Math.max(max, s[t]);
+                        }
+                        double sum = 0;
+                        for (int t = 0; t < visible; t++) {
+                            sum += Math.exp(s[t] - max);
+                        }
+                        // as for one query: scores within gamma(headDim) of headDim * scale, then
+                        // a softmax and a weighted sum of values of magnitude at most 1
+                        double bound =
+                                FloatErrorBounds.gamma(visible + 1)
+                                        + 2 * FloatErrorBounds.gamma(headDim + 2) * headDim * scale
+                                        + (visible + 4) * TRANSCENDENTAL;
+                        for (int d = 0; d < headDim; d++) {
+                            double expected = 0;
+                            for (int t = 0; t < visible; t++) {
+                                expected +=
+                                        Math.exp(s[t] - max)
+                                                / sum
+                                                * values[(kv * capacity + t) * headDim + d];
+                            }
+                            assertEquals(
+                                    expected,
+                                    out[3 + h * headDim + d],
+                                    bound,
+                                    math.name()
+                                            + " "
+                                            + Arrays.toString(shape)
+                                            + " visible "
+                                            + visible
+                                            + " head "
+                                            + h
+                                            + " dim "
+                                            + d);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("implementations")
+    void softmaxAtAnOffsetLeavesTheRestAlone(DecodeMath math) {
+        float[] scores = {7f, 1f, 2f, 3f, 9f};
+        math.softmax(scores, 1, 3, 0f);
+        assertEquals(7f, scores[0]);
+        assertEquals(9f, scores[4]);
+        double sum = Math.exp(-2) + Math.exp(-1) + 1;
+        assertEquals(Math.exp(-2) / sum, scores[1], 8 * TRANSCENDENTAL);
+        assertEquals(1 / sum, scores[3], 8 * TRANSCENDENTAL);
     }
 
     @ParameterizedTest

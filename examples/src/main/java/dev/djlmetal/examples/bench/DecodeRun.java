@@ -130,6 +130,13 @@ public final class DecodeRun {
             result.addProperty("decodeSeconds", seconds[0]);
             result.addProperty("decodeCpuSeconds", seconds[1]);
             result.addProperty("decodeTokens", tokens);
+            // memory after prefill and decode, before the batched and long-context runs (a long
+            // prefill's attention scores leave the engine's allocator holding much more)
+            result.addProperty("rssAfterRun", ProcessMemory.residentBytes());
+            result.addProperty("peakRss", ProcessMemory.peakResidentBytes());
+            result.addProperty(
+                    "javaHeapCommitted",
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted());
             JsonObject batched = new JsonObject();
             for (int batch : batches) {
                 double[] b =
@@ -150,11 +157,6 @@ public final class DecodeRun {
                 result.addProperty("longContextTokens", decoded);
                 result.addProperty("longContextSeconds", l[0]);
             }
-            result.addProperty("rssAfterRun", ProcessMemory.residentBytes());
-            result.addProperty("peakRss", ProcessMemory.peakResidentBytes());
-            result.addProperty(
-                    "javaHeapCommitted",
-                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted());
         }
         return result;
     }

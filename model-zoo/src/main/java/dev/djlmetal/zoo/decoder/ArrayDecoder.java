@@ -17,7 +17,6 @@ import dev.djlmetal.backend.cpu.FloatWeightProduct;
 import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
-import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -207,13 +206,11 @@ public final class ArrayDecoder {
                     tokens.length + " tokens for " + batch + " sequences");
         }
         int[] positions = new int[batch];
-        int longest = 0;
         for (int b = 0; b < batch; b++) {
             positions[b] = sequences.get(b).length();
             sequences.get(b).ensureCapacity(positions[b] + 1);
-            longest = Math.max(longest, positions[b] + 1);
         }
-        Work w = new Work(batch, longest);
+        Work w = new Work(batch);
         embed(tokens, manager, w.x);
         for (int i = 0; i < layers.length; i++) {
             layers[i].forward(i, sequences, positions, w);
@@ -264,11 +261,10 @@ public final class ArrayDecoder {
         final float[] gate;
         final float[] up;
         final float[] mlp;
-        final float[] scores;
         final float[] cos;
         final float[] sin;
 
-        Work(int batch, int longest) {
+        Work(int batch) {
             int intermediate = config.getIntermediateSize();
             x = new float[batch * hidden];
             normed = new float[batch * hidden];
@@ -282,7 +278,6 @@ public final class ArrayDecoder {
             gate = new float[batch * intermediate];
             up = new float[batch * intermediate];
             mlp = new float[batch * hidden];
-            scores = new float[longest];
             cos = new float[config.getRotaryDim() / 2];
             sin = new float[config.getRotaryDim() / 2];
         }
@@ -431,32 +426,21 @@ public final class ArrayDecoder {
 
         /** Attention of row {@code b}'s query heads over its cache, into {@code w.context}. */
         private void attend(int layer, ArraySequence sequence, int positions, int b, Work w) {
-            int slots = sequence.capacity(layer);
-            int visible = sequence.visible(layer, positions);
-            float[] keys = sequence.keys(layer);
-            float[] values = sequence.values(layer);
-            float[] scores = w.scores;
-            int groups = heads / kvHeads;
             int qWidth = heads * headDim;
-            for (int h = 0; h < heads; h++) {
-                int kv = h / groups;
-                int qAt = b * qWidth + h * headDim;
-                math.scores(
-                        w.q,
-                        qAt,
-                        keys,
-                        kv * headDim * slots,
-                        slots,
-                        headDim,
-                        0,
-                        visible,
-                        scale,
-                        scores);
-                math.softmax(scores, visible, softcap);
-                Arrays.fill(w.context, qAt, qAt + headDim, 0f);
-                math.weightedSum(
-                        scores, values, kv * slots * headDim, headDim, 0, visible, w.context, qAt);
-            }
+            math.attend(
+                    w.q,
+                    b * qWidth,
+                    heads,
+                    kvHeads,
+                    headDim,
+                    sequence.keys(layer),
+                    sequence.values(layer),
+                    sequence.capacity(layer),
+                    sequence.visible(layer, positions),
+                    scale,
+                    softcap,
+                    w.context,
+                    b * qWidth);
         }
 
         private void feedForward(int batch, Work w) {
