@@ -17,6 +17,9 @@ import java.util.Arrays;
  */
 public final class ArraySequence {
 
+    /** Floats in a 64-byte cache line. */
+    private static final int FLOATS_PER_LINE = 16;
+
     private final int kvHeads;
     private final int headDim;
     private final int[] windows;
@@ -41,10 +44,26 @@ public final class ArraySequence {
         }
     }
 
-    private void allocate(int layer, int slots) {
+    private void allocate(int layer, int wanted) {
+        int slots = paddedSlots(wanted);
         capacity[layer] = slots;
         keys[layer] = new float[kvHeads * headDim * slots];
         values[layer] = new float[kvHeads * slots * headDim];
+    }
+
+    /**
+     * Rounds a slot count up to an odd number of 64-byte cache lines of floats. Attention reads the
+     * dimension-major keys of one head as {@code headDim} streams, one per row: with a row length
+     * that is a multiple of 4 KB (doubling makes it a power of two) all of them fall into the same
+     * set of the L1 cache and evict one another on every line; an odd number of lines spreads them
+     * over every set.
+     */
+    static int paddedSlots(int slots) {
+        int lines = (slots + FLOATS_PER_LINE - 1) / FLOATS_PER_LINE;
+        if (lines % 2 == 0) {
+            lines++;
+        }
+        return lines * FLOATS_PER_LINE;
     }
 
     /**
@@ -96,13 +115,14 @@ public final class ArraySequence {
             int needed = windows[layer] > 0 ? Math.min(positions, windows[layer]) : positions;
             if (needed > capacity[layer]) {
                 int old = capacity[layer];
-                int slots =
-                        windows[layer] > 0
-                                ? Math.min(windows[layer], Math.max(needed, 2 * old))
-                                : Math.max(needed, 2 * old);
                 float[] oldKeys = keys[layer];
                 float[] oldValues = values[layer];
-                allocate(layer, slots);
+                allocate(
+                        layer,
+                        windows[layer] > 0
+                                ? Math.min(windows[layer], Math.max(needed, 2 * old))
+                                : Math.max(needed, 2 * old));
+                int slots = capacity[layer];
                 // a ring is only grown before it wraps, so its slots keep their positions
                 for (int row = 0; row < kvHeads * headDim; row++) {
                     System.arraycopy(oldKeys, row * old, keys[layer], row * slots, old);
