@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import jdk.incubator.vector.FloatVector;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -174,6 +175,7 @@ public final class DecodeBenchmark implements Callable<Integer> {
         List<DecodeConfiguration> alsoNDArray = parse(ndarrayPathConfigurations);
         int bandwidthMb = quick ? 256 : 1024;
         double bandwidth = MemoryBandwidth.measure(bandwidthMb << 20, 5);
+        double multiplyAddPeak = ComputePeak.measure(quick ? 20_000_000 : 100_000_000, 3);
         Map<String, JsonObject> results = new LinkedHashMap<>();
         for (DecodeConfiguration configuration : selected) {
             boolean batched = withBatches.contains(configuration);
@@ -186,12 +188,17 @@ public final class DecodeBenchmark implements Callable<Integer> {
                         runChild(configuration, layerCount, tokenCount, true, false));
             }
         }
-        printHeader(bandwidth, bandwidthMb, layerCount, tokenCount);
-        new DecodeTable(results, bandwidth).print(System.out);
+        printHeader(bandwidth, bandwidthMb, multiplyAddPeak, layerCount, tokenCount);
+        new DecodeTable(results, bandwidth, multiplyAddPeak).print(System.out);
         return 0;
     }
 
-    private void printHeader(double bandwidth, int bandwidthMb, int layerCount, int tokenCount) {
+    private void printHeader(
+            double bandwidth,
+            int bandwidthMb,
+            double multiplyAddPeak,
+            int layerCount,
+            int tokenCount) {
         System.out.printf(
                 Locale.ROOT,
                 "machine: %s %s, %d processors, Java %s, cpu kernel %s, decode arithmetic %s%n",
@@ -218,10 +225,16 @@ public final class DecodeBenchmark implements Callable<Integer> {
                 System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"));
         System.out.printf(
                 Locale.ROOT,
-                "measured memory read bandwidth: %.1f GB/s (SIMD sum over a %d MB direct"
-                        + " buffer)%n%n",
+                "measured memory read bandwidth: %.1f GB/s (bulk copies and SIMD sums over a %d MB"
+                        + " direct buffer)%n",
                 bandwidth / 1e9,
                 bandwidthMb);
+        System.out.printf(
+                Locale.ROOT,
+                "measured float multiply-add peak: %.1f G/s (%d-lane vector FMAs on registers,"
+                        + " every processor)%n%n",
+                multiplyAddPeak / 1e9,
+                FloatVector.SPECIES_PREFERRED.length());
     }
 
     private static List<DecodeConfiguration> parse(List<String> names) {

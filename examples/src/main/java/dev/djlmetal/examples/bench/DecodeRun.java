@@ -13,6 +13,7 @@ import dev.djlmetal.engine.loading.LoadedCheckpoint;
 import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
+import dev.djlmetal.quant.QuantizedTensor;
 import dev.djlmetal.zoo.decoder.ArrayDecoder;
 import dev.djlmetal.zoo.decoder.ArraySequence;
 import dev.djlmetal.zoo.decoder.CausalLM;
@@ -96,6 +97,7 @@ public final class DecodeRun {
                     CheckpointLoader.load(checkpoint.getConfig(), checkpoint, options, manager);
             result.addProperty("loadSeconds", (System.nanoTime() - start) / 1e9);
             result.addProperty("weightBytes", weightBytes(loaded.getBlock()));
+            result.addProperty("multiplyAdds", matrixElements(loaded.getBlock()));
             result.addProperty("rssAfterLoad", ProcessMemory.residentBytes());
             CausalLM model = (CausalLM) loaded.getBlock();
             int vocab = model.getConfig().getVocabSize();
@@ -303,5 +305,37 @@ public final class DecodeRun {
             }
         }
         return bytes;
+    }
+
+    /**
+     * Counts the elements of the model's weight matrices: the multiply-adds of one token through
+     * the linear layers and the (tied) output projection, which dominate a step at short contexts.
+     */
+    private static long matrixElements(Block root) {
+        long elements = 0;
+        Map<String, Block> blocks = BlockPaths.blocks(root);
+        for (Block b : blocks.values()) {
+            if (b instanceof MetalQuantizedLinear) {
+                elements += matrixSize(((MetalQuantizedLinear) b).getQuantizedWeight());
+            } else if (b instanceof MetalQuantizedEmbedding) {
+                elements += matrixSize(((MetalQuantizedEmbedding) b).getQuantizedWeight());
+            }
+        }
+        for (Map.Entry<String, Parameter> e : BlockPaths.parameters(root).entrySet()) {
+            String name = e.getKey();
+            Block owner = blocks.get(name.substring(0, Math.max(0, name.lastIndexOf('.'))));
+            boolean quantized =
+                    owner instanceof MetalQuantizedLinear
+                            || owner instanceof MetalQuantizedEmbedding;
+            NDArray array = e.getValue().isInitialized() ? e.getValue().getArray() : null;
+            if (!quantized && array != null && array.getShape().dimension() == 2) {
+                elements += array.size();
+            }
+        }
+        return elements;
+    }
+
+    private static long matrixSize(QuantizedTensor weight) {
+        return weight.rows() * weight.columns();
     }
 }

@@ -13,10 +13,12 @@ final class DecodeTable {
 
     private final Map<String, JsonObject> results;
     private final double bandwidth;
+    private final double multiplyAddPeak;
 
-    DecodeTable(Map<String, JsonObject> results, double bandwidth) {
+    DecodeTable(Map<String, JsonObject> results, double bandwidth, double multiplyAddPeak) {
         this.results = results;
         this.bandwidth = bandwidth;
+        this.multiplyAddPeak = multiplyAddPeak;
     }
 
     void print(PrintStream out) {
@@ -57,8 +59,10 @@ final class DecodeTable {
 
     /**
      * The batched and long-context decodes: aggregate tokens/s of several sequences stepping
-     * together (the weights are read once per step for all of them, so the bound is that many times
-     * the one-sequence bound), and one sequence at a long context.
+     * together, and one sequence at a long context. The weights are read once per step for all the
+     * sequences, so the bandwidth bound of a batch is that many times the one-sequence bound; its
+     * multiply-adds grow with the batch, so the compute bound (measured multiply-add peak /
+     * multiply-adds per token) does not.
      */
     private void printBatches(PrintStream out) {
         boolean any = false;
@@ -71,9 +75,9 @@ final class DecodeTable {
             if (!any) {
                 out.println();
                 out.println(
-                        "| weights | sequences | context | aggregate decode tok/s"
-                                + " | x one sequence | % of bound |");
-                out.println("|---|---|---|---|---|---|");
+                        "| weights | sequences | context | aggregate decode tok/s | x one sequence"
+                                + " | % of bandwidth bound | % of compute bound |");
+                out.println("|---|---|---|---|---|---|---|");
                 any = true;
             }
             double one = decode(r);
@@ -85,23 +89,25 @@ final class DecodeTable {
                                 / b.getValue().getAsDouble();
                 out.printf(
                         Locale.ROOT,
-                        "| %s | %d | short | %.2f | %s | %.0f%% |%n",
+                        "| %s | %d | short | %.2f | %s | %.0f%% | %.0f%% |%n",
                         e.getKey(),
                         sequences,
                         tokensPerSecond,
                         ratio(tokensPerSecond / one),
-                        100 * tokensPerSecond / (sequences * bound(r)));
+                        100 * tokensPerSecond / (sequences * bound(r)),
+                        100 * tokensPerSecond / computeBound(r));
             }
             if (r.has("longContext")) {
                 double tokensPerSecond = longContext(r);
                 out.printf(
                         Locale.ROOT,
-                        "| %s | 1 | %d | %.2f | %s | %.0f%% |%n",
+                        "| %s | 1 | %d | %.2f | %s | %.0f%% | %.0f%% |%n",
                         e.getKey(),
                         r.get("longContext").getAsInt(),
                         tokensPerSecond,
                         ratio(tokensPerSecond / one),
-                        100 * tokensPerSecond / bound(r));
+                        100 * tokensPerSecond / bound(r),
+                        100 * tokensPerSecond / computeBound(r));
             }
         }
     }
@@ -142,6 +148,14 @@ final class DecodeTable {
                     eight / decode(q4),
                     4,
                     "x");
+            out.printf(
+                    Locale.ROOT,
+                    "  (4x one sequence is %.0f%% of the compute bound of %.1f tok/s: %.1f G"
+                            + " multiply-adds/s measured peak / %.0f M multiply-adds per token)%n",
+                    100 * 4 * decode(q4) / computeBound(q4),
+                    computeBound(q4),
+                    multiplyAddPeak / 1e9,
+                    q4.get("multiplyAdds").getAsDouble() / 1e6);
         }
         if (q4.has("longContext")) {
             target(
@@ -188,6 +202,11 @@ final class DecodeTable {
                                 "missed: %.0f%% of the target",
                                 100 * measured / wanted);
         out.printf(Locale.ROOT, "- %s: %s (%s)%n", name, value, missBy);
+    }
+
+    /** Tokens/s if every multiply-add of the weight matrices ran at the measured peak. */
+    private double computeBound(JsonObject r) {
+        return multiplyAddPeak / r.get("multiplyAdds").getAsDouble();
     }
 
     private static String ratio(double value) {

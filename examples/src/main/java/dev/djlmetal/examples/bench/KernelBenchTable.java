@@ -100,8 +100,8 @@ public final class KernelBenchTable {
                 System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"));
         System.out.printf(
                 Locale.ROOT,
-                "measured memory read bandwidth: %.1f GB/s (multi-threaded SIMD sum over a %d MB"
-                        + " direct buffer)%n%n",
+                "measured memory read bandwidth: %.1f GB/s (multi-threaded bulk copies and SIMD"
+                        + " sums over a %d MB direct buffer)%n%n",
                 bandwidth / 1e9,
                 quick ? 256 : 1024);
         System.out.printf(
