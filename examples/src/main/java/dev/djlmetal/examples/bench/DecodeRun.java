@@ -106,13 +106,13 @@ public final class DecodeRun {
             result.addProperty("decodePath", arrays == null ? "ndarray" : "array");
 
             // warm-up: C2 compiles the kernels and the decode arithmetic (interpreted Vector API
-            // code is about a hundred times slower)
+            // code is about a hundred times slower), over at least as many tokens as are timed
             decode(
                     model,
                     arrays,
                     manager,
                     prompts(random, 1, promptTokens, vocab),
-                    Math.max(8, tokens / 2));
+                    Math.max(32, tokens));
             for (int batch : batches) {
                 decode(model, arrays, manager, prompts(random, batch, promptTokens, vocab), 4);
             }
@@ -152,7 +152,7 @@ public final class DecodeRun {
             }
             result.add("batchSeconds", batched);
             if (longContext > 0) {
-                int decoded = Math.min(tokens, 16);
+                int decoded = Math.min(tokens, longContext / 2);
                 long[][] prompt = prompts(random, 1, longContext - decoded, vocab);
                 double[] l = decode(model, arrays, manager, prompt, decoded);
                 result.addProperty("longContext", longContext);
