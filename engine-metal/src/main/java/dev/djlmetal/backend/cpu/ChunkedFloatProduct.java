@@ -19,15 +19,22 @@ import java.nio.FloatBuffer;
  * stays resident.
  *
  * <p>The rows are dequantized in the kernel's activation layout and the activations are laid out
- * the same way, which leaves every dot product unchanged. Dequantization runs on the calling
- * thread: the engine's matmul already uses every core, and its worker threads keep spinning for a
- * while after each chunk, so splitting the short dequantization across the fork-join pool as well
- * was not faster on two cores.
+ * the same way, which leaves every dot product unchanged. Each chunk is dequantized by the
+ * backend's threads ({@link RowParallel}), straight into the direct buffer, between the engine's
+ * matmuls (which use every core themselves; with {@code OMP_WAIT_POLICY=PASSIVE} their threads
+ * sleep instead of spinning while the chunk is made).
  */
 final class ChunkedFloatProduct {
 
     /** The target size of one dequantized chunk in floats (2 MB, to stay in the L2/L3 caches). */
     static final int CHUNK_FLOATS = 1 << 19;
+
+    /**
+     * The fewest rows of a chunk: long rows (an MLP's down projection) would otherwise make chunks
+     * of a few dozen rows, whose narrow products the engine's matmul runs far below its speed on
+     * wide ones.
+     */
+    static final int MIN_CHUNK_ROWS = 256;
 
     /**
      * The largest activation matrix laid out in the reusable per-thread buffers (8 MB, a prefill of
@@ -46,13 +53,13 @@ final class ChunkedFloatProduct {
      */
     private static final class Scratch {
 
-        final float[] rows;
+        final int chunkFloats;
         final ByteBuffer chunk;
         final float[] activations;
         final ByteBuffer activationBytes;
 
         private Scratch(int chunkFloats, int activationFloats) {
-            rows = new float[chunkFloats];
+            this.chunkFloats = chunkFloats;
             chunk = ByteBuffer.allocateDirect(chunkFloats * 4).order(ByteOrder.nativeOrder());
             activations = new float[activationFloats];
             activationBytes =
@@ -66,9 +73,9 @@ final class ChunkedFloatProduct {
         static Scratch forThread(int chunkFloats, int activationFloats) {
             Scratch scratch = SCRATCH.get();
             if (scratch == null
-                    || scratch.rows.length < chunkFloats
+                    || scratch.chunkFloats < chunkFloats
                     || scratch.activations.length < activationFloats) {
-                int chunk = Math.max(chunkFloats, scratch == null ? 0 : scratch.rows.length);
+                int chunk = Math.max(chunkFloats, scratch == null ? 0 : scratch.chunkFloats);
                 int laid =
                         Math.max(
                                 activationFloats, scratch == null ? 0 : scratch.activations.length);
@@ -79,6 +86,9 @@ final class ChunkedFloatProduct {
         }
     }
 
+    /** Each dequantizing thread's row, grown to the longest row it has dequantized. */
+    private static final ThreadLocal<float[]> ROW = ThreadLocal.withInitial(() -> new float[0]);
+
     /**
      * Returns the number of weight rows dequantized at once for a weight.
      *
@@ -88,8 +98,8 @@ final class ChunkedFloatProduct {
      */
     static int chunkRows(PackedMatrix w, CpuKernel kernel) {
         int strip = kernel.stripRows();
-        int rows = Math.max(strip, CHUNK_FLOATS / kernel.laidColumns(w) / strip * strip);
-        return Math.min(rows, w.rows());
+        int rows = Math.max(MIN_CHUNK_ROWS, CHUNK_FLOATS / kernel.laidColumns(w)) / strip * strip;
+        return Math.min(Math.max(strip, rows), w.rows());
     }
 
     /**
@@ -100,6 +110,7 @@ final class ChunkedFloatProduct {
      * @param x32 FLOAT32 activations with {@code m * K} elements
      * @param m the number of activation rows
      * @param chunkRows the number of weight rows dequantized at once
+     * @param threads the threads that dequantize each chunk
      * @param manager the manager of the result (temporaries live in a sub-manager of it)
      * @return a FLOAT32 {@code [m, N]} array on {@code manager}
      */
@@ -109,6 +120,7 @@ final class ChunkedFloatProduct {
             NDArray x32,
             int m,
             int chunkRows,
+            RowParallel threads,
             NDManager manager) {
         int k = kernel.laidColumns(w);
         int n = w.rows();
@@ -132,15 +144,16 @@ final class ChunkedFloatProduct {
             } else {
                 x = scope.create(kernel.layoutActivations(input, m, w), new Shape(m, k));
             }
-            float[] rows = scratch.rows;
             ByteBuffer chunk = scratch.chunk;
             NDList parts = new NDList();
             for (int c0 = 0; c0 < n; c0 += chunkRows) {
                 int height = Math.min(chunkRows, n - c0);
-                for (int r = 0; r < height; r++) {
-                    kernel.dequantizeRow(w, c0 + r, rows, r * k);
-                }
-                chunk.asFloatBuffer().put(0, rows, 0, height * k);
+                int first = c0;
+                threads.forRows(
+                        height,
+                        1,
+                        k,
+                        (r0, r1) -> dequantizeRows(w, kernel, first, r0, r1, k, chunk));
                 ByteBuffer view = chunk.slice(0, height * k * 4).order(ByteOrder.nativeOrder());
                 NDArray weights = scope.create(view, new Shape(height, k), DataType.FLOAT32);
                 parts.add(x.matMul(weights.transpose()));
@@ -149,6 +162,21 @@ final class ChunkedFloatProduct {
             NDArray out = parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts, 1);
             out.attach(manager);
             return out;
+        }
+    }
+
+    /** Dequantizes rows {@code [first + r0, first + r1)} into rows {@code [r0, r1)} of a chunk. */
+    private static void dequantizeRows(
+            PackedMatrix w, CpuKernel kernel, int first, int r0, int r1, int k, ByteBuffer chunk) {
+        float[] row = ROW.get();
+        if (row.length < k) {
+            row = new float[k];
+            ROW.set(row);
+        }
+        FloatBuffer target = chunk.asFloatBuffer();
+        for (int r = r0; r < r1; r++) {
+            kernel.dequantizeRow(w, first + r, row, 0);
+            target.put(r * k, row, 0, k);
         }
     }
 }

@@ -121,6 +121,7 @@ public final class CpuPreparedWeight implements PreparedWeight, ArrayProduct {
                             x32,
                             m,
                             ChunkedFloatProduct.chunkRows(matrix, kernel),
+                            rowParallel,
                             x.getManager());
         } finally {
             if (x32 != x) {

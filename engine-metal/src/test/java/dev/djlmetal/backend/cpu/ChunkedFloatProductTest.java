@@ -1,5 +1,6 @@
 package dev.djlmetal.backend.cpu;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -69,7 +70,14 @@ class ChunkedFloatProductTest {
             NDArray input = manager.create(x, new Shape(m, k));
             for (int chunkRows : new int[] {8, 16}) {
                 NDArray out =
-                        ChunkedFloatProduct.multiply(matrix, kernel, input, m, chunkRows, manager);
+                        ChunkedFloatProduct.multiply(
+                                matrix,
+                                kernel,
+                                input,
+                                m,
+                                chunkRows,
+                                RowParallel.withThreads(1),
+                                manager);
                 assertEquals(new Shape(m, n), out.getShape());
                 assertEquals(manager, out.getManager());
                 ReferenceAgreementTest.assertWithinBound(
@@ -81,6 +89,48 @@ class ChunkedFloatProductTest {
                         DataType.FLOAT32,
                         q.spec() + " chunks of " + chunkRows);
             }
+        }
+    }
+
+    /**
+     * Chunks dequantized by several threads (enough rows per chunk to be split) give the very
+     * product of one thread, within the reference's bound.
+     */
+    @Test
+    void severalThreadsDequantizeAChunkAsOneDoes() {
+        CpuKernel kernel = CpuKernels.vector();
+        int m = 16;
+        int n = 300;
+        int k = 1024;
+        ReferenceQuantizer.Result q = quantized(n, k, 4, 64);
+        float[] x = ReferenceAgreementTest.gaussian(m * k, 6);
+        float[] expected = ReferenceQuantizer.matmulTransposed(x, m, q);
+        try (NDManager manager = NDManager.newBaseManager();
+                PackedMatrix matrix = new PackedMatrix(q.toTensor(manager, DataType.FLOAT32))) {
+            NDArray input = manager.create(x, new Shape(m, k));
+            float[] one =
+                    ChunkedFloatProduct.multiply(
+                                    matrix,
+                                    kernel,
+                                    input,
+                                    m,
+                                    128,
+                                    RowParallel.withThreads(1),
+                                    manager)
+                            .toFloatArray();
+            float[] three =
+                    ChunkedFloatProduct.multiply(
+                                    matrix,
+                                    kernel,
+                                    input,
+                                    m,
+                                    128,
+                                    RowParallel.withThreads(3),
+                                    manager)
+                            .toFloatArray();
+            assertArrayEquals(one, three);
+            ReferenceAgreementTest.assertWithinBound(
+                    q, x, m, expected, three, DataType.FLOAT32, "three threads");
         }
     }
 
