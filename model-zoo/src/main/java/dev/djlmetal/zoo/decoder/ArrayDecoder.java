@@ -17,6 +17,7 @@ import dev.djlmetal.backend.cpu.FloatWeightProduct;
 import dev.djlmetal.nn.BlockPaths;
 import dev.djlmetal.nn.MetalQuantizedEmbedding;
 import dev.djlmetal.nn.MetalQuantizedLinear;
+import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,12 @@ public final class ArrayDecoder {
     private final int vocab;
     private final float eps;
     private final float normOffset;
+
+    /**
+     * Each decoding thread's arrays of its last step, reused while the batch size stays the same
+     * (every array is written before it is read within a step).
+     */
+    private final ThreadLocal<Work> work = new ThreadLocal<>();
 
     private ArrayDecoder(CausalLM model, Map<String, Block> blocks) {
         this.model = model;
@@ -210,7 +217,11 @@ public final class ArrayDecoder {
             positions[b] = sequences.get(b).length();
             sequences.get(b).ensureCapacity(positions[b] + 1);
         }
-        Work w = new Work(batch);
+        Work w = work.get();
+        if (w == null || w.batch != batch) {
+            w = new Work(batch);
+            work.set(w);
+        }
         embed(tokens, manager, w.x);
         for (int i = 0; i < layers.length; i++) {
             layers[i].forward(i, sequences, positions, w);
@@ -219,11 +230,18 @@ public final class ArrayDecoder {
             math.rmsNorm(w.x, b * hidden, finalNorm, normOffset, eps, w.normed, b * hidden, hidden);
             sequences.get(b).advance(1);
         }
-        float[] logits = new float[batch * vocab];
-        lmHead.multiply(w.normed, batch, logits);
-        float[][] rows = new float[batch][vocab];
+        float[][] rows = new float[batch][];
+        if (batch == 1) {
+            rows[0] = new float[vocab];
+            lmHead.multiply(w.normed, 1, rows[0]);
+        } else {
+            float[] logits = new float[batch * vocab];
+            lmHead.multiply(w.normed, batch, logits);
+            for (int b = 0; b < batch; b++) {
+                rows[b] = Arrays.copyOfRange(logits, b * vocab, (b + 1) * vocab);
+            }
+        }
         for (int b = 0; b < batch; b++) {
-            System.arraycopy(logits, b * vocab, rows[b], 0, vocab);
             if (finalSoftcap > 0) {
                 for (int v = 0; v < vocab; v++) {
                     rows[b][v] = finalSoftcap * (float) Math.tanh(rows[b][v] / finalSoftcap);
@@ -249,6 +267,7 @@ public final class ArrayDecoder {
 
     /** The per-step arrays of a batch. */
     private final class Work {
+        final int batch;
         final float[] x;
         final float[] normed;
         final float[] qkv;
@@ -265,6 +284,7 @@ public final class ArrayDecoder {
         final float[] sin;
 
         Work(int batch) {
+            this.batch = batch;
             int intermediate = config.getIntermediateSize();
             x = new float[batch * hidden];
             normed = new float[batch * hidden];
