@@ -52,7 +52,7 @@ class CpuQuantizedMatmulTest {
     /**
      * Checks {@code x @ dequant(W)^T} against a double-precision reference within a tolerance
      * relative to {@code sum |x||w|}, for odd shapes (one row, seven rows, K of one group) and M =
-     * 1, 3 and 17.
+     * 1, 3, 6 (a full and a partial tile of activation rows) and 17.
      */
     @ParameterizedTest(name = "{0} {1}-bit group {2}")
     @MethodSource("kernelsBitsAndGroups")
@@ -66,7 +66,7 @@ class CpuQuantizedMatmulTest {
                 QuantizedTensor tensor = q.toTensor(manager, DataType.FLOAT32);
                 try (CpuPreparedWeight weight = backend.prepare(tensor)) {
                     assertEquals(0, weight.extraResidentBytes());
-                    for (int m : new int[] {1, 3, 17}) {
+                    for (int m : new int[] {1, 3, 6, 17}) {
                         checkProduct(manager, q, weight, m, DataType.FLOAT32);
                     }
                     checkProduct(manager, q, weight, 5, DataType.FLOAT16);
