@@ -42,74 +42,51 @@ import java.util.Set;
 public enum GenerationParameter {
 
     /** The largest number of new tokens. */
-    MAX_NEW_TOKENS("maxNewTokens", "max_new_tokens", "max_tokens") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optMaxNewTokens(toInt(value));
-        }
-    },
+    MAX_NEW_TOKENS(
+            (setting, builder, value) -> builder.optMaxNewTokens(setting.toInt(value)),
+            "maxNewTokens",
+            "max_new_tokens",
+            "max_tokens"),
     /** Whether tokens are sampled. */
-    DO_SAMPLE("doSample", "do_sample") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optDoSample(toBoolean(value));
-        }
-    },
+    DO_SAMPLE(
+            (setting, builder, value) -> builder.optDoSample(setting.toBoolean(value)),
+            "doSample",
+            "do_sample"),
     /** The softmax temperature. */
-    TEMPERATURE("temperature", "temperature") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optTemperature(toFloat(value));
-        }
-    },
+    TEMPERATURE(
+            (setting, builder, value) -> builder.optTemperature(setting.toFloat(value)),
+            "temperature",
+            "temperature"),
     /** The top-k limit. */
-    TOP_K("topK", "top_k") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optTopK(toInt(value));
-        }
-    },
+    TOP_K((setting, builder, value) -> builder.optTopK(setting.toInt(value)), "topK", "top_k"),
     /** The nucleus mass. */
-    TOP_P("topP", "top_p") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optTopP(toFloat(value));
-        }
-    },
+    TOP_P((setting, builder, value) -> builder.optTopP(setting.toFloat(value)), "topP", "top_p"),
     /** The repetition penalty. */
-    REPETITION_PENALTY("repetitionPenalty", "repetition_penalty") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optRepetitionPenalty(toFloat(value));
-        }
-    },
+    REPETITION_PENALTY(
+            (setting, builder, value) -> builder.optRepetitionPenalty(setting.toFloat(value)),
+            "repetitionPenalty",
+            "repetition_penalty"),
     /** The random seed. */
-    SEED("seed", "seed") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optSeed(toLong(value));
-        }
-    },
+    SEED((setting, builder, value) -> builder.optSeed(setting.toLong(value)), "seed", "seed"),
     /** The stop sequences. */
-    STOP("stopSequences", "stop_sequences", "stop") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optStopSequences(toStrings(value));
-        }
-    },
+    STOP(
+            (setting, builder, value) -> builder.optStopSequences(setting.toStrings(value)),
+            "stopSequences",
+            "stop_sequences",
+            "stop"),
     /** Whether serving responses include the prompt. */
-    RETURN_FULL_TEXT("returnFullText", "return_full_text") {
-        @Override
-        void apply(GenerationConfig.Builder builder, Object value) {
-            builder.optReturnFullText(toBoolean(value));
-        }
-    };
+    RETURN_FULL_TEXT(
+            (setting, builder, value) -> builder.optReturnFullText(setting.toBoolean(value)),
+            "returnFullText",
+            "return_full_text");
 
+    private final Setter setter;
     private final String camelName;
     private final String snakeName;
     private final List<String> names;
 
-    GenerationParameter(String camelName, String snakeName, String... aliases) {
+    GenerationParameter(Setter setter, String camelName, String snakeName, String... aliases) {
+        this.setter = setter;
         this.camelName = camelName;
         this.snakeName = snakeName;
         Set<String> all = new LinkedHashSet<>();
@@ -159,8 +136,17 @@ public enum GenerationParameter {
         return Collections.unmodifiableSet(all);
     }
 
+    /** How a setting converts a value (with its own names in messages) and sets it. */
+    @FunctionalInterface
+    private interface Setter {
+
+        void set(GenerationParameter setting, GenerationConfig.Builder builder, Object value);
+    }
+
     /** Applies a value to a builder. */
-    abstract void apply(GenerationConfig.Builder builder, Object value);
+    void apply(GenerationConfig.Builder builder, Object value) {
+        setter.set(this, builder, value);
+    }
 
     /**
      * Returns the value given under one of the names, or null; two names with different values
