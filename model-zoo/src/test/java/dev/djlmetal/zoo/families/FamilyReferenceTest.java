@@ -156,12 +156,7 @@ class FamilyReferenceTest {
                                         "backend", "cpu");
                         try (ZooModel<NDList, NDList> model = load(f.dir, options)) {
                             assertQuantizedModules(f, variant, model);
-                            assertMatches(
-                                    name + " " + variant + " on the fly",
-                                    model,
-                                    f.prompt(),
-                                    f.logits(variant),
-                                    f.tokens(variant));
+                            assertMatches(name + " " + variant + " on the fly", model, f, variant);
                         }
                     });
         }
@@ -196,12 +191,7 @@ class FamilyReferenceTest {
                                         "modules_to_not_convert", "",
                                         "backend", "cpu");
                         try (ZooModel<NDList, NDList> model = load(f.dir, options)) {
-                            assertMatches(
-                                    name + " " + variant + " on the fly",
-                                    model,
-                                    f.prompt(),
-                                    f.logits(variant),
-                                    f.tokens(variant));
+                            assertMatches(name + " " + variant + " on the fly", model, f, variant);
                         }
                     });
         }
@@ -232,9 +222,8 @@ class FamilyReferenceTest {
                                 assertMatches(
                                         name + " MLX " + variant + " dequantize=" + dequantize,
                                         model,
-                                        f.prompt(),
-                                        f.logits(variant),
-                                        f.tokens(variant));
+                                        f,
+                                        variant);
                             }
                         }
                     });
@@ -281,9 +270,8 @@ class FamilyReferenceTest {
                                                 + " dequantize="
                                                 + dequantize,
                                         model,
-                                        f.prompt(),
-                                        f.logits(variant),
-                                        f.tokens(variant));
+                                        f,
+                                        variant);
                             }
                         }
                     });
@@ -304,11 +292,7 @@ class FamilyReferenceTest {
                 CheckpointWriter.save(metal, dir, format);
                 try (ZooModel<NDList, NDList> reloaded = load(dir, options("backend", "cpu"))) {
                     assertMatches(
-                            name + " " + variant + " saved as " + format,
-                            reloaded,
-                            f.prompt(),
-                            f.logits(variant),
-                            f.tokens(variant));
+                            name + " " + variant + " saved as " + format, reloaded, f, variant);
                 }
             }
         }
@@ -359,11 +343,7 @@ class FamilyReferenceTest {
                                             "backend", backend.toString());
                             try (ZooModel<NDList, NDList> model = load(f.dir, options)) {
                                 assertMatches(
-                                        name + " " + variant + " on " + backend,
-                                        model,
-                                        f.prompt(),
-                                        f.logits(variant),
-                                        f.tokens(variant));
+                                        name + " " + variant + " on " + backend, model, f, variant);
                             }
                         });
             }
@@ -395,12 +375,7 @@ class FamilyReferenceTest {
                         FamilyCheckpoints.quantize(tf4, n -> true, 4, 32, "biases"),
                         FamilyCheckpoints.mlxConfig(f.config, 4, 32));
         try (ZooModel<NDList, NDList> model = load(quantized, options("backend", "cpu"))) {
-            assertMatches(
-                    name + " per-expert MLX " + variant,
-                    model,
-                    f.prompt(),
-                    f.logits(variant),
-                    f.tokens(variant));
+            assertMatches(name + " per-expert MLX " + variant, model, f, variant);
         }
     }
 }

@@ -103,6 +103,17 @@ final class FamilyRuns {
 
     /**
      * Asserts that a loaded model gives transformers' prompt logits and greedy tokens for a variant
+     * of the fixture, as recorded in the fixture.
+     */
+    static void assertMatches(
+            String what, ZooModel<NDList, NDList> model, FamilyFixture fixture, String variant)
+            throws Exception {
+        assertMatches(
+                what, model, fixture.prompt(), fixture.logits(variant), fixture.tokens(variant));
+    }
+
+    /**
+     * Asserts that a loaded model gives transformers' prompt logits and greedy tokens for a variant
      * of the fixture.
      */
     static void assertMatches(
